@@ -1,0 +1,85 @@
+// Command callscribe transcribes and classifies recorded calls to an NHS
+// mental-health Single Point of Access line. See README.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"syscall"
+)
+
+// command is one subcommand: it parses its own flags from args.
+type command struct {
+	summary string
+	run     func(ctx context.Context, args []string, stdout io.Writer) error
+}
+
+func commands() map[string]command {
+	return map[string]command{
+		"serve":      {"run the pipeline: embedded NATS, transcription workers, results", cmdServe},
+		"ingest":     {"submit recordings to a running pipeline", cmdIngest},
+		"status":     {"show a call's state", cmdStatus},
+		"transcribe": {"transcribe and classify one file, no NATS", cmdTranscribe},
+		"classify":   {"classify a transcript (text or JSON) from a file or stdin", cmdClassify},
+		"models":     {"list, verify, download or import Whisper models", cmdModels},
+		"version":    {"print version and build information", cmdVersion},
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintf(w, "usage: callscribe <command> [flags]\n\ncommands:\n")
+	cmds := commands()
+	names := make([]string, 0, len(cmds))
+	for n := range cmds {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-11s %s\n", n, cmds[n].summary)
+	}
+	fmt.Fprintf(w, "\nRun 'callscribe <command> -h' for a command's flags. Every flag can also be set\nwith an environment variable CALLSCRIBE_<FLAG> (upper case, '-' as '_').\n")
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stderr)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	cmd, ok := commands()[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "callscribe: unknown command %q\n\n", args[0])
+		usage(stderr)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := cmd.run(ctx, args[1:], stdout); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintf(stderr, "callscribe %s: %v\n", args[0], err)
+			return 2
+		}
+		fmt.Fprintf(stderr, "callscribe %s: %v\n", args[0], err)
+		return 1
+	}
+	return 0
+}
+
+// usageError marks a mistake in how a command was called (exit status 2).
+type usageError struct{ error }

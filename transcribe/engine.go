@@ -1,0 +1,77 @@
+package transcribe
+
+import (
+	"context"
+	"time"
+)
+
+// Engine turns audio into a transcript. The real engine is whisper.cpp
+// (package transcribe/whisper); the seam exists so the pipeline can be tested
+// without a model and so builds without whisper.cpp refuse clearly.
+type Engine interface {
+	Transcribe(ctx context.Context, a *Audio, opts Options) (*Transcript, error)
+	// Model names the model file in use, for results and logs.
+	Model() string
+	Close() error
+}
+
+// Options are the decoding settings for one transcription.
+type Options struct {
+	Language          string  // ISO 639-1 code, "auto" to detect; default "en"
+	Threads           int     // CPU threads for this transcription
+	BeamSize          int     // beam search width; 0 or 1 means greedy
+	InitialPrompt     string  // domain vocabulary (medication names) to steer spelling
+	Temperature       float32 // starting temperature
+	TemperatureInc    float32 // fallback increment when decoding fails thresholds; 0 disables
+	NoSpeechThreshold float32 // segments above this no-speech probability are dropped
+}
+
+// Transcript is what one recording said, segment by segment.
+type Transcript struct {
+	Model    string        `json:"model"`
+	Language string        `json:"language"`
+	Duration time.Duration `json:"duration_ns"`
+	Segments []Segment     `json:"segments"`
+	Timings  Timings       `json:"timings"`
+}
+
+// Segment is a stretch of speech with its timing and confidence.
+type Segment struct {
+	Index        int           `json:"index"`
+	Start        time.Duration `json:"start_ns"`
+	End          time.Duration `json:"end_ns"`
+	Text         string        `json:"text"`
+	Speaker      string        `json:"speaker,omitempty"`
+	Tokens       []Token       `json:"tokens,omitempty"`
+	AvgLogProb   float64       `json:"avg_logprob"`
+	NoSpeechProb float64       `json:"no_speech_prob"`
+}
+
+// Token is one text token with its probability.
+type Token struct {
+	ID    int           `json:"id"`
+	Text  string        `json:"text"`
+	P     float32       `json:"p"`
+	Start time.Duration `json:"start_ns"`
+	End   time.Duration `json:"end_ns"`
+}
+
+// Timings break down where transcription time went.
+type Timings struct {
+	Total  time.Duration `json:"total_ns"`
+	Mel    time.Duration `json:"mel_ns,omitempty"`
+	Encode time.Duration `json:"encode_ns,omitempty"`
+	Decode time.Duration `json:"decode_ns,omitempty"`
+}
+
+// Text joins the segments' text.
+func (t *Transcript) Text() string {
+	var b []byte
+	for i, s := range t.Segments {
+		if i > 0 {
+			b = append(b, ' ')
+		}
+		b = append(b, s.Text...)
+	}
+	return string(b)
+}
