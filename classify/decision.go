@@ -1,0 +1,55 @@
+// Package classify sorts call transcripts into administrative, clinical or
+// uncertain by explainable keyword rules. The label decides what happens to a
+// patient's data (administrative calls are deleted after 4 weeks, clinical
+// ones are proposed for the medical record), so every decision carries the
+// evidence behind it.
+package classify
+
+import "time"
+
+// Label is the outcome of classification.
+type Label string
+
+const (
+	Administrative Label = "administrative"
+	Clinical       Label = "clinical"
+	// Uncertain calls are never deleted automatically: a person decides.
+	Uncertain Label = "uncertain"
+)
+
+// Decision is a label with everything that led to it.
+type Decision struct {
+	Label        Label    `json:"label"`
+	Reasons      []string `json:"reasons"`
+	Hits         []Hit    `json:"hits"`
+	Quality      Quality  `json:"quality"`
+	RulesVersion string   `json:"rules_version"`
+}
+
+// Hit is one rule that matched the transcript.
+type Hit struct {
+	RuleID     string        `json:"rule_id"`
+	Category   string        `json:"category"`
+	Class      Label         `json:"class"` // Clinical or Administrative evidence
+	Text       string        `json:"text"`  // the matched text as transcribed
+	Segment    int           `json:"segment"`
+	Start      int           `json:"start"` // byte span in the segment's text
+	End        int           `json:"end"`
+	AudioStart time.Duration `json:"audio_start_ns"`
+	AudioEnd   time.Duration `json:"audio_end_ns"`
+	Speaker    string        `json:"speaker,omitempty"`
+	Tolerant   bool          `json:"tolerant,omitempty"` // fuzzy match (e.g. misspelt drug name)
+	Suppressed bool          `json:"suppressed,omitempty"`
+	// SuppressedBy names the context rule (idiom, place name) that cancelled the hit.
+	SuppressedBy string `json:"suppressed_by,omitempty"`
+}
+
+// Quality summarises how far the transcript can be trusted.
+type Quality struct {
+	Segments        int     `json:"segments"`
+	Words           int     `json:"words"`
+	SpeechSeconds   float64 `json:"speech_seconds"`
+	AvgLogProb      float64 `json:"avg_logprob"`
+	MaxNoSpeechProb float64 `json:"max_no_speech_prob"`
+	RepetitionRatio float64 `json:"repetition_ratio"`
+}
