@@ -25,10 +25,11 @@ goroot=$(go env GOROOT)
 gomodcache=$(go env GOMODCACHE)
 gocache=$(go env GOCACHE)
 modelcache=${CALLSCRIBE_MODEL_CACHE:-$HOME/.cache/callscribe/models}
-mkdir -p "$gomodcache" "$gocache" "$modelcache"
+datadir=$HOME/.local/share/callscribe   # serve's default data folder
+mkdir -p "$gomodcache" "$gocache" "$modelcache" "$datadir"
 
 # Paths to bind at the same place inside the root; ../shared only if present.
-binds=("$here" "$goroot" "$gomodcache" "$gocache" "$modelcache" /proc /dev /sys)
+binds=("$here" "$goroot" "$gomodcache" "$gocache" "$modelcache" "$datadir" /proc /dev /sys)
 shared=$(cd "$here/.." && pwd)/shared
 [ -d "$shared" ] && binds+=("$shared")
 [ -n "${CALLSCRIBE_EXTRA_BINDS:-}" ] && for b in $CALLSCRIBE_EXTRA_BINDS; do binds+=("$b"); done

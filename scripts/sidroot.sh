@@ -48,7 +48,7 @@ debootstrap --variant=minbase --components="$components" \
 # archive satisfies the linker; the real CPU backend is found at run time by
 # ggml_backend_load_all() (see transcribe/whisper).
 mkdir -p "$root.tmp/usr/local/lib/callscribe"
-ar rc "$root.tmp/usr/local/lib/callscribe/libggml-cpu.a"
+printf '!<arch>\n' > "$root.tmp/usr/local/lib/callscribe/libggml-cpu.a"   # an empty ar archive
 
 echo "$stamp_want" > "$root.tmp/.callscribe-stamp"
 rm -rf "$root"

@@ -1,0 +1,36 @@
+# callscribe with whisper.cpp from Debian's packages (sid packages it; the
+# project never builds whisper.cpp from source).
+#   docker build -t callscribe .
+#   docker build --build-arg GGML_BACKEND=libggml0-backend-vulkan -t callscribe:vulkan .
+# Models are not baked in: mount a folder at /models (CALLSCRIBE_MODEL_CACHE)
+# or import one with `callscribe models get base`.
+
+FROM debian:sid AS build
+RUN apt-get update && apt-get install -y --no-install-recommends \
+      golang-go ca-certificates gcc g++ libc6-dev pkg-config libwhisper-dev libggml-dev \
+ && rm -rf /var/lib/apt/lists/*
+# The Go bindings link -lggml-cpu, which Debian ships only as a run-time
+# module: an empty archive satisfies the link (see scripts/sidroot.sh).
+RUN mkdir -p /usr/local/lib/callscribe && printf '!<arch>\n' > /usr/local/lib/callscribe/libggml-cpu.a
+ENV LIBRARY_PATH=/usr/local/lib/callscribe GOTOOLCHAIN=auto CGO_ENABLED=1
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN go mod download
+COPY . .
+ARG VERSION=dev
+RUN go build -tags whisper -ldflags "-X main.version=${VERSION}" -o /out/callscribe ./cmd/callscribe
+
+FROM debian:sid
+ARG GGML_BACKEND=
+RUN apt-get update && apt-get install -y --no-install-recommends \
+      ca-certificates libwhisper1 ${GGML_BACKEND} \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --uid 10001 --home-dir /var/lib/callscribe --create-home callscribe
+COPY --from=build /out/callscribe /usr/local/bin/callscribe
+USER callscribe
+ENV CALLSCRIBE_MODEL_CACHE=/models CALLSCRIBE_DATA=/var/lib/callscribe
+VOLUME ["/models", "/var/lib/callscribe"]
+EXPOSE 4222 8080
+HEALTHCHECK --interval=30s --timeout=5s CMD ["callscribe", "version"]
+ENTRYPOINT ["callscribe"]
+CMD ["serve", "--listen", "0.0.0.0"]

@@ -1,0 +1,294 @@
+//go:build whisper
+
+package whisper
+
+/*
+// Debian's whisper.cpp (libwhisper-dev, libggml-dev from sid) builds ggml with
+// its CPU and GPU backends as run-time loadable modules. Until something asks
+// ggml to load them no device exists, and whisper aborts on its first model
+// load with GGML_ASSERT(device). ggml_backend_load_all() (ggml-backend.h, in
+// -lggml) loads every backend installed, so it is called once before any
+// model is opened. On builds where the backends are linked in, it is a no-op.
+//
+// The bindings also ask the linker for -lggml-cpu, which Debian ships only as
+// such a module, not as a linkable library: scripts/sidroot.sh puts an empty
+// static libggml-cpu.a on LIBRARY_PATH to satisfy the link line.
+#cgo LDFLAGS: -lwhisper -lggml -lggml-base
+#include <stdlib.h>
+#include <whisper.h>
+#include <ggml-backend.h>
+
+extern void callscribeLog(int level, char *text);
+static void callscribe_log_cb(enum ggml_log_level level, const char *text, void *user_data) {
+	callscribeLog((int)level, (char *)text);
+}
+static void callscribe_route_logs(void) {
+	whisper_log_set(callscribe_log_cb, NULL);
+}
+*/
+import "C"
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+	"unsafe"
+
+	whisperc "github.com/ggerganov/whisper.cpp/bindings/go"
+	"github.com/rs/zerolog/log"
+
+	"github.com/callscribe/callscribe/transcribe"
+)
+
+// Built reports whether this binary can transcribe.
+const Built = true
+
+var loadBackends sync.Once
+
+// whisper.cpp and ggml print model details and timings to stderr; route them
+// to the debug log so a CLI's output and the service logs stay structured.
+//
+//export callscribeLog
+func callscribeLog(level C.int, text *C.char) {
+	msg := strings.TrimRight(C.GoString(text), "\n")
+	if msg == "" {
+		return
+	}
+	if level == C.GGML_LOG_LEVEL_ERROR {
+		log.Error().Str("component", "whisper.cpp").Msg(msg)
+		return
+	}
+	log.Debug().Str("component", "whisper.cpp").Msg(msg)
+}
+
+// Engine transcribes with whisper.cpp. It is safe for concurrent use: each
+// call takes a model instance from the pool and returns it afterwards.
+type Engine struct {
+	cfg      Config
+	pool     chan *whisperc.Context
+	all      []*whisperc.Context
+	loadTime time.Duration
+	closing  sync.Once
+}
+
+// Open loads cfg.Instances copies of the model.
+func Open(cfg Config) (*Engine, error) {
+	if cfg.Instances <= 0 {
+		cfg.Instances = 1
+	}
+	if _, err := os.Stat(cfg.ModelPath); err != nil {
+		return nil, fmt.Errorf("open whisper model: %w", err)
+	}
+	loadBackends.Do(func() {
+		C.callscribe_route_logs()
+		C.ggml_backend_load_all()
+	})
+	e := &Engine{cfg: cfg, pool: make(chan *whisperc.Context, cfg.Instances)}
+	start := time.Now()
+	for i := 0; i < cfg.Instances; i++ {
+		ctx, err := e.load()
+		if err != nil {
+			e.Close()
+			return nil, err
+		}
+		e.all = append(e.all, ctx)
+		e.pool <- ctx
+	}
+	e.loadTime = time.Since(start)
+	return e, nil
+}
+
+// load opens one instance with explicit context parameters, which the
+// bindings' Whisper_init does not expose (GPU choice, flash attention).
+func (e *Engine) load() (*whisperc.Context, error) {
+	path := C.CString(e.cfg.ModelPath)
+	defer C.free(unsafe.Pointer(path))
+	params := C.whisper_context_default_params()
+	params.use_gpu = C.bool(e.cfg.GPU)
+	params.gpu_device = C.int(e.cfg.GPUDevice)
+	params.flash_attn = C.bool(e.cfg.FlashAttention)
+	cctx := C.whisper_init_from_file_with_params(path, params)
+	if cctx == nil {
+		return nil, fmt.Errorf("load whisper model %s: whisper.cpp could not read it (not a ggml Whisper model, or corrupt; check it with `callscribe models verify`)", e.cfg.ModelPath)
+	}
+	// The bindings' Context is the C whisper_context under a Go name.
+	return (*whisperc.Context)(unsafe.Pointer(cctx)), nil
+}
+
+// Model is the model file in use.
+func (e *Engine) Model() string { return e.cfg.ModelPath }
+
+// LoadTime is how long loading all instances took.
+func (e *Engine) LoadTime() time.Duration { return e.loadTime }
+
+// Instances is the pool size.
+func (e *Engine) Instances() int { return e.cfg.Instances }
+
+// Close frees every model instance. Transcriptions in flight must have ended.
+func (e *Engine) Close() error {
+	e.closing.Do(func() {
+		for _, c := range e.all {
+			c.Whisper_free()
+		}
+		e.all = nil
+	})
+	return nil
+}
+
+// SystemInfo is whisper.cpp's description of the CPU features and backends.
+func SystemInfo() string { return whisperc.Whisper_print_system_info() }
+
+// Transcribe runs whisper.cpp over the audio. Cancelling ctx stops it at the
+// next 30-second window.
+func (e *Engine) Transcribe(ctx context.Context, a *transcribe.Audio, opts transcribe.Options) (*transcribe.Transcript, error) {
+	t := &transcribe.Transcript{Model: e.cfg.ModelPath, Duration: a.Duration(), Language: opts.Language}
+	if len(a.Samples) == 0 {
+		return t, nil
+	}
+	var wctx *whisperc.Context
+	select {
+	case wctx = <-e.pool:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { e.pool <- wctx }()
+
+	// whisper_full runs on this OS thread; keep the goroutine on it so the
+	// bindings' per-context callbacks and whisper's state stay consistent.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+
+	params, err := e.params(wctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	cctx := (*C.struct_whisper_context)(unsafe.Pointer(wctx))
+	C.whisper_reset_timings(cctx)
+	start := time.Now()
+	keepGoing := func() bool { return ctx.Err() == nil }
+	if err := wctx.Whisper_full(params, a.Samples, keepGoing, nil, nil); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("whisper_full: %w", err)
+	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	t.Timings.Total = time.Since(start)
+	if tm := C.whisper_get_timings(cctx); tm != nil {
+		t.Timings.Mel = ms(tm.sample_ms)
+		t.Timings.Encode = ms(tm.encode_ms)
+		t.Timings.Decode = ms(tm.decode_ms + tm.batchd_ms + tm.prompt_ms)
+	}
+	if id := wctx.Whisper_full_lang_id(); id >= 0 {
+		t.Language = whisperc.Whisper_lang_str(id)
+	}
+	t.Segments = segments(wctx, opts.NoSpeechThreshold)
+	return t, nil
+}
+
+func ms(v C.float) time.Duration { return time.Duration(float64(v) * float64(time.Millisecond)) }
+
+// params maps Options onto whisper.cpp's full parameters.
+func (e *Engine) params(wctx *whisperc.Context, opts transcribe.Options) (whisperc.Params, error) {
+	strategy := whisperc.SAMPLING_GREEDY
+	if opts.BeamSize > 1 {
+		strategy = whisperc.SAMPLING_BEAM_SEARCH
+	}
+	p := wctx.Whisper_full_default_params(strategy)
+	lang := opts.Language
+	if lang == "" {
+		lang = "en"
+	}
+	if lang != "auto" {
+		id := wctx.Whisper_lang_id(lang)
+		if id < 0 {
+			return p, fmt.Errorf("unknown language %q", lang)
+		}
+		if wctx.Whisper_is_multilingual() == 0 && lang != "en" {
+			return p, fmt.Errorf("language %q: %s is an English-only model", lang, e.cfg.ModelPath)
+		}
+		if err := p.SetLanguage(id); err != nil {
+			return p, fmt.Errorf("set language %q: %w", lang, err)
+		}
+	} else if err := p.SetLanguage(-1); err != nil {
+		return p, fmt.Errorf("set language auto: %w", err)
+	}
+	if opts.Threads > 0 {
+		p.SetThreads(opts.Threads)
+	}
+	if opts.BeamSize > 1 {
+		p.SetBeamSize(opts.BeamSize)
+	}
+	p.SetTemperature(opts.Temperature)
+	p.SetTemperatureFallback(opts.TemperatureInc)
+	if opts.InitialPrompt != "" {
+		p.SetInitialPrompt(opts.InitialPrompt)
+	}
+	p.SetTokenTimestamps(true)
+	p.SetPrintProgress(false)
+	p.SetPrintRealtime(false)
+	p.SetPrintTimestamps(false)
+	// Fields the bindings have no setter for; Params is the C struct.
+	cp := (*C.struct_whisper_full_params)(unsafe.Pointer(&p))
+	if opts.NoSpeechThreshold > 0 {
+		cp.no_speech_thold = C.float(opts.NoSpeechThreshold)
+	}
+	cp.suppress_blank = C.bool(true)
+	cp.suppress_nst = C.bool(true)
+	return p, nil
+}
+
+// segments reads whisper's result, dropping segments whisper judged to be
+// no speech (high no-speech probability with low confidence: the same test
+// OpenAI's transcribe uses), since Whisper invents text on silence.
+func segments(wctx *whisperc.Context, noSpeechThreshold float32) []transcribe.Segment {
+	cctx := (*C.struct_whisper_context)(unsafe.Pointer(wctx))
+	eot := int(C.whisper_token_eot(cctx))
+	n := wctx.Whisper_full_n_segments()
+	out := make([]transcribe.Segment, 0, n)
+	for i := 0; i < n; i++ {
+		seg := transcribe.Segment{
+			Index:        len(out),
+			Start:        time.Duration(wctx.Whisper_full_get_segment_t0(i)) * 10 * time.Millisecond,
+			End:          time.Duration(wctx.Whisper_full_get_segment_t1(i)) * 10 * time.Millisecond,
+			Text:         strings.TrimSpace(wctx.Whisper_full_get_segment_text(i)),
+			NoSpeechProb: float64(C.whisper_full_get_segment_no_speech_prob(cctx, C.int(i))),
+		}
+		var sumLog float64
+		nt := wctx.Whisper_full_n_tokens(i)
+		for j := 0; j < nt; j++ {
+			d := C.whisper_full_get_token_data(cctx, C.int(i), C.int(j))
+			if int(d.id) >= eot { // special and timestamp tokens
+				continue
+			}
+			seg.Tokens = append(seg.Tokens, transcribe.Token{
+				ID:    int(d.id),
+				Text:  wctx.Whisper_full_get_token_text(i, j),
+				P:     float32(d.p),
+				Start: time.Duration(d.t0) * 10 * time.Millisecond,
+				End:   time.Duration(d.t1) * 10 * time.Millisecond,
+			})
+			sumLog += float64(d.plog)
+		}
+		if len(seg.Tokens) > 0 {
+			seg.AvgLogProb = sumLog / float64(len(seg.Tokens))
+		} else {
+			seg.AvgLogProb = math.Inf(-1)
+		}
+		if seg.Text == "" || len(seg.Tokens) == 0 {
+			continue
+		}
+		if noSpeechThreshold > 0 && seg.NoSpeechProb > float64(noSpeechThreshold) && seg.AvgLogProb < -1 {
+			continue
+		}
+		out = append(out, seg)
+	}
+	return out
+}
