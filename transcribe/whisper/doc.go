@@ -16,6 +16,8 @@ package whisper
 import (
 	"errors"
 
+	"github.com/rs/zerolog"
+
 	"github.com/callscribe/callscribe/transcribe"
 )
 
@@ -35,8 +37,12 @@ type Config struct {
 	GPU bool
 	// GPUDevice picks the GPU when there are several.
 	GPUDevice int
-	// FlashAttention enables flash attention (GPU backends).
-	FlashAttention bool
+	// NoFlashAttention turns off flash attention, which whisper.cpp (and
+	// whisper-cli) use by default.
+	NoFlashAttention bool
+	// Logger receives whisper.cpp's own messages at debug level (errors at
+	// error level). Nil leaves the previous logger, or silence.
+	Logger *zerolog.Logger
 }
 
 var _ transcribe.Engine = (*Engine)(nil)

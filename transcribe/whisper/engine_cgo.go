@@ -36,11 +36,12 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
 	whisperc "github.com/ggerganov/whisper.cpp/bindings/go"
-	"github.com/rs/zerolog/log"
+	"github.com/rs/zerolog"
 
 	"github.com/callscribe/callscribe/transcribe"
 )
@@ -48,22 +49,32 @@ import (
 // Built reports whether this binary can transcribe.
 const Built = true
 
-var loadBackends sync.Once
+var (
+	loadBackends sync.Once
+	// cLog receives whisper.cpp's own messages. whisper_log_set is process
+	// wide and its C callback cannot carry a Go value, so this one logger is
+	// shared by every Engine: the last Open with a Config.Logger sets it.
+	cLog atomic.Pointer[zerolog.Logger]
+)
 
 // whisper.cpp and ggml print model details and timings to stderr; route them
 // to the debug log so a CLI's output and the service logs stay structured.
 //
 //export callscribeLog
 func callscribeLog(level C.int, text *C.char) {
+	l := cLog.Load()
+	if l == nil {
+		return
+	}
 	msg := strings.TrimRight(C.GoString(text), "\n")
 	if msg == "" {
 		return
 	}
 	if level == C.GGML_LOG_LEVEL_ERROR {
-		log.Error().Str("component", "whisper.cpp").Msg(msg)
+		l.Error().Str("component", "whisper.cpp").Msg(msg)
 		return
 	}
-	log.Debug().Str("component", "whisper.cpp").Msg(msg)
+	l.Debug().Str("component", "whisper.cpp").Msg(msg)
 }
 
 // Engine transcribes with whisper.cpp. It is safe for concurrent use: each
@@ -83,6 +94,9 @@ func Open(cfg Config) (*Engine, error) {
 	}
 	if _, err := os.Stat(cfg.ModelPath); err != nil {
 		return nil, fmt.Errorf("open whisper model: %w", err)
+	}
+	if cfg.Logger != nil {
+		cLog.Store(cfg.Logger)
 	}
 	loadBackends.Do(func() {
 		C.callscribe_route_logs()
@@ -111,7 +125,9 @@ func (e *Engine) load() (*whisperc.Context, error) {
 	params := C.whisper_context_default_params()
 	params.use_gpu = C.bool(e.cfg.GPU)
 	params.gpu_device = C.int(e.cfg.GPUDevice)
-	params.flash_attn = C.bool(e.cfg.FlashAttention)
+	if e.cfg.NoFlashAttention {
+		params.flash_attn = C.bool(false)
+	}
 	cctx := C.whisper_init_from_file_with_params(path, params)
 	if cctx == nil {
 		return nil, fmt.Errorf("load whisper model %s: whisper.cpp could not read it (not a ggml Whisper model, or corrupt; check it with `callscribe models verify`)", e.cfg.ModelPath)
