@@ -1,0 +1,190 @@
+package pipeline
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// ErrRecordingTooLarge means the audio exceeded the client's limit
+// (WithMaxRecordingBytes). Nothing of it is kept.
+var ErrRecordingTooLarge = errors.New("recording too large")
+
+// ErrEmptyRecording means the audio reader had no bytes: there is nothing
+// to transcribe, and queueing it would only produce a dead letter later.
+var ErrEmptyRecording = errors.New("recording is empty")
+
+// IngestResult says what Ingest did with a call.
+type IngestResult struct {
+	ID string
+	// Duplicate is true when the call ID was already known (or the publish
+	// was deduplicated). Nothing was changed: the stored audio was not
+	// overwritten and the call will not be processed again.
+	Duplicate bool
+	// State is the call's state after ingest; for a duplicate, the state of
+	// the original submission (e.g. transcribed).
+	State State
+	// Sequence is the message's sequence on CALLS; 0 when nothing was published.
+	Sequence uint64
+	// RecordingStored is true when this call stored the audio. It is false
+	// for duplicates, for a resumed ingest whose audio was already stored,
+	// and for calls where the caller objected to recording.
+	RecordingStored bool
+	RecordingBytes  uint64
+}
+
+// Ingest submits a recorded call: the audio goes to RECORDINGS (streamed in
+// chunks, never held in memory whole), then the metadata is queued on
+// calls.recorded.<id>.
+//
+// The order makes every step safe to repeat. First the call's CALL_STATE entry
+// is created if absent: if the ID is known and settled or being worked on,
+// this is a duplicate and nothing else happens. Audio is uploaded only if no
+// recording exists under the ID, so a retry after a partial failure resumes
+// without overwriting anything. The state is written before the publish
+// because a worker may pick the call up the instant it is queued, and its
+// "transcribing" must not be overwritten by a late "received". The publish
+// carries Nats-Msg-Id = ID, so two racing submissions queue one message.
+//
+// When meta.RecordingConsent is false the audio is not read or stored at all
+// (the caller objected to being recorded); the call is still queued so the
+// objection is recorded as state "objected" by a worker, which also purges any
+// copy that might exist.
+func (c *Client) Ingest(ctx context.Context, meta CallMeta, audio io.Reader) (IngestResult, error) {
+	began := time.Now()
+	if err := meta.Validate(); err != nil {
+		return IngestResult{}, fmt.Errorf("ingest %s: %w", truncate(meta.ID, 40), err)
+	}
+	id := meta.ID
+	res := IngestResult{ID: id}
+	if meta.RecordingConsent && audio == nil {
+		return res, fmt.Errorf("ingest %s: no audio given for a recorded call", id)
+	}
+	payload, err := json.Marshal(meta)
+	if err != nil {
+		return res, fmt.Errorf("ingest %s: encode metadata: %w", id, err)
+	}
+
+	existing, created, err := c.claimState(ctx, id, CallState{State: StateReceived})
+	if err != nil {
+		return res, fmt.Errorf("ingest %s: %w", id, err)
+	}
+	if !created && existing.State != StateReceived {
+		res.Duplicate, res.State = true, existing.State
+		c.log.Info().Str("call_id", id).Bool("duplicate", true).Str("state", string(existing.State)).
+			Dur("took", time.Since(began)).Msg("call ingest skipped: already known")
+		return res, nil
+	}
+	// Either a new call, or a known one still in "received": an earlier
+	// ingest that may have stopped part-way, or a duplicate of a queued call.
+	// Both are finished idempotently below.
+
+	var upload time.Duration
+	if meta.RecordingConsent {
+		upStart := time.Now()
+		stored, n, err := c.storeRecording(ctx, id, audio)
+		upload = time.Since(upStart)
+		if err != nil {
+			if created {
+				// Nothing is queued: give the ID back so state does not claim
+				// the call was received. A failed release is harmless (the
+				// next ingest resumes), so it is only logged.
+				if rerr := c.releaseClaim(context.WithoutCancel(ctx), id); rerr != nil {
+					c.log.Warn().Str("call_id", id).Err(rerr).Msg("ingest: release state claim after failed upload")
+				}
+			}
+			return res, fmt.Errorf("ingest %s: %w", id, err)
+		}
+		res.RecordingStored, res.RecordingBytes = stored, n
+	}
+
+	msg := &nats.Msg{Subject: SubjectRecorded(id), Data: payload}
+	ack, err := c.js.PublishMsg(ctx, msg, jetstream.WithMsgID(id), jetstream.WithExpectStream(StreamCalls))
+	if err != nil {
+		// The outcome is unknown (a timeout may follow a stored message), so
+		// the audio and state stay: retrying Ingest completes or dedups.
+		return res, fmt.Errorf("ingest %s: queue on %s: %w", id, StreamCalls, err)
+	}
+	res.Sequence = ack.Sequence
+	res.Duplicate = ack.Duplicate
+	res.State = StateReceived
+
+	c.log.Info().
+		Str("call_id", id).
+		Bool("duplicate", res.Duplicate).
+		Bool("resumed", !created).
+		Bool("recording_consent", meta.RecordingConsent).
+		Bool("recording_stored", res.RecordingStored).
+		Uint64("recording_bytes", res.RecordingBytes).
+		Uint64("seq", ack.Sequence).
+		Dur("upload", upload).
+		Dur("took", time.Since(began)).
+		Msg("call ingested")
+	return res, nil
+}
+
+// storeRecording uploads audio under id unless a recording is already there.
+// It reports whether it stored anything and how many bytes the object holds.
+func (c *Client) storeRecording(ctx context.Context, id string, audio io.Reader) (bool, uint64, error) {
+	obs, err := c.recordingStore(ctx)
+	if err != nil {
+		return false, 0, err
+	}
+	info, err := obs.GetInfo(ctx, id)
+	switch {
+	case err == nil:
+		return false, info.Size, nil // never overwrite a call's audio
+	case !errors.Is(err, jetstream.ErrObjectNotFound):
+		return false, 0, fmt.Errorf("look up recording: %w", err)
+	}
+
+	br := bufio.NewReaderSize(audio, 64<<10)
+	if _, err := br.Peek(1); err != nil {
+		if errors.Is(err, io.EOF) {
+			return false, 0, ErrEmptyRecording
+		}
+		return false, 0, fmt.Errorf("read recording: %w", err)
+	}
+	capped := &cappedReader{r: br, max: c.maxRecording}
+	info, err = obs.Put(ctx, jetstream.ObjectMeta{Name: id}, capped)
+	if err != nil {
+		// Put purges the chunks of a failed upload itself.
+		if capped.over {
+			return false, 0, fmt.Errorf("store recording: %w: over %d bytes", ErrRecordingTooLarge, c.maxRecording)
+		}
+		return false, 0, fmt.Errorf("store recording: %w", err)
+	}
+	return true, info.Size, nil
+}
+
+// cappedReader fails once more than max bytes have been read, so an
+// oversized upload is aborted mid-stream instead of being stored first.
+type cappedReader struct {
+	r    io.Reader
+	max  int64
+	n    int64
+	over bool
+}
+
+func (c *cappedReader) Read(p []byte) (int, error) {
+	if c.over {
+		return 0, ErrRecordingTooLarge
+	}
+	if room := c.max - c.n + 1; int64(len(p)) > room {
+		p = p[:room] // one byte past the cap is enough to know
+	}
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	if c.n > c.max {
+		c.over = true
+		return 0, ErrRecordingTooLarge
+	}
+	return n, err
+}

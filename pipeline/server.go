@@ -1,0 +1,156 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/rs/zerolog"
+)
+
+// Defaults for the embedded server.
+const (
+	DefaultHost = "127.0.0.1"
+	DefaultPort = 4222
+	// RandomPort asks the server for any free port (tests).
+	RandomPort = server.RANDOM_PORT
+	// DefaultMaxPayload is raised from nats-server's 1 MiB because a long
+	// call's result (segments with per-token timings) can exceed it.
+	DefaultMaxPayload = 8 << 20
+	// defaultReadyTimeout bounds start-up when the caller's context has no
+	// deadline; recovering a large store can take a while, a hung bind should not.
+	defaultReadyTimeout = 60 * time.Second
+)
+
+// EmbeddedConfig configures the in-process nats-server.
+type EmbeddedConfig struct {
+	// DataDir holds the JetStream store (calls, audio, results). Required:
+	// a silent temporary default would lose recordings on restart.
+	DataDir string
+	// Host to listen on; default 127.0.0.1 so health data is not exposed to
+	// the network by accident.
+	Host string
+	// Port to listen on; 0 means DefaultPort, RandomPort (-1) any free port.
+	Port int
+	// Token is the client authentication token. It is required when Host is
+	// not a loopback address: an unauthenticated server on the network would
+	// hand call recordings to anyone who can reach it.
+	Token string
+	// MaxPayload is the largest message in bytes; 0 means DefaultMaxPayload.
+	MaxPayload int32
+	// MaxStore caps JetStream file storage in bytes; 0 leaves the server's
+	// default (a share of the free disk).
+	MaxStore int64
+	// Log receives the server's notices, warnings and errors. The zero value
+	// discards them. Protocol tracing is never enabled: it would write message
+	// payloads (transcripts) to the log.
+	Log zerolog.Logger
+}
+
+// Embedded is a running in-process nats-server with JetStream.
+type Embedded struct {
+	srv *server.Server
+	log zerolog.Logger
+}
+
+// StartEmbedded starts nats-server with JetStream storing in cfg.DataDir and
+// returns once it accepts connections, or fails if ctx ends first.
+func StartEmbedded(ctx context.Context, cfg EmbeddedConfig) (*Embedded, error) {
+	if cfg.DataDir == "" {
+		return nil, errors.New("start nats-server: DataDir is required")
+	}
+	if cfg.Host == "" {
+		cfg.Host = DefaultHost
+	}
+	if cfg.Port == 0 {
+		cfg.Port = DefaultPort
+	}
+	if cfg.MaxPayload == 0 {
+		cfg.MaxPayload = DefaultMaxPayload
+	}
+	if !isLoopback(cfg.Host) && cfg.Token == "" {
+		return nil, fmt.Errorf("start nats-server: refusing to listen on %s without an auth token (set Token, or use a loopback host)", cfg.Host)
+	}
+	// 0700: the store holds health data; other local users have no business in it.
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("start nats-server: data dir: %w", err)
+	}
+
+	opts := &server.Options{
+		ServerName:             "callscribe",
+		Host:                   cfg.Host,
+		Port:                   cfg.Port,
+		JetStream:              true,
+		StoreDir:               cfg.DataDir,
+		JetStreamMaxStore:      cfg.MaxStore,
+		MaxPayload:             cfg.MaxPayload,
+		Authorization:          cfg.Token,
+		NoSigs:                 true, // the host program owns signal handling
+		DisableJetStreamBanner: true,
+	}
+	srv, err := server.NewServer(opts)
+	if err != nil {
+		return nil, fmt.Errorf("start nats-server: %w", err)
+	}
+	adapter := newServerLog(cfg.Log)
+	srv.SetLoggerV2(adapter, cfg.Log.GetLevel() <= zerolog.DebugLevel, false, false)
+
+	began := time.Now()
+	go srv.Start()
+
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, defaultReadyTimeout)
+		defer cancel()
+	}
+	for !srv.ReadyForConnections(100 * time.Millisecond) {
+		select {
+		case msg := <-adapter.fatal:
+			srv.Shutdown()
+			srv.WaitForShutdown()
+			return nil, fmt.Errorf("start nats-server on %s:%d: %s", cfg.Host, cfg.Port, msg)
+		case <-ctx.Done():
+			srv.Shutdown()
+			srv.WaitForShutdown()
+			return nil, fmt.Errorf("start nats-server on %s:%d: not ready: %w", cfg.Host, cfg.Port, ctx.Err())
+		default:
+		}
+	}
+	if !srv.JetStreamEnabled() {
+		srv.Shutdown()
+		srv.WaitForShutdown()
+		return nil, fmt.Errorf("start nats-server: JetStream did not start (store %s)", cfg.DataDir)
+	}
+	e := &Embedded{srv: srv, log: cfg.Log}
+	e.log.Info().
+		Str("url", srv.ClientURL()).
+		Str("data_dir", cfg.DataDir).
+		Dur("startup", time.Since(began)).
+		Msg("nats-server started")
+	return e, nil
+}
+
+// ClientURL is the URL clients connect to, e.g. nats://127.0.0.1:4222.
+func (e *Embedded) ClientURL() string { return e.srv.ClientURL() }
+
+// Shutdown stops the server and waits until it has flushed its store and
+// closed its listeners. Safe to call more than once.
+func (e *Embedded) Shutdown() {
+	began := time.Now()
+	e.srv.Shutdown()
+	e.srv.WaitForShutdown()
+	e.log.Info().Dur("took", time.Since(began)).Msg("nats-server stopped")
+}
+
+// isLoopback reports whether host only accepts local connections.
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
