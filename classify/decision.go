@@ -52,4 +52,8 @@ type Quality struct {
 	AvgLogProb      float64 `json:"avg_logprob"`
 	MaxNoSpeechProb float64 `json:"max_no_speech_prob"`
 	RepetitionRatio float64 `json:"repetition_ratio"`
+	// LongestRepeatWords is the longest stretch of words made only of
+	// phrases said before: a Whisper loop confined to part of a call (after
+	// a silence, say) is too short to raise RepetitionRatio but shows here.
+	LongestRepeatWords int `json:"longest_repeat_words"`
 }

@@ -1,0 +1,182 @@
+package classify
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+	"unicode"
+
+	"github.com/callscribe/callscribe/transcribe"
+)
+
+// devCallsDir holds the labelled synthetic calls shared by the project.
+const devCallsDir = "../../shared/calls/dev"
+
+type devCall struct {
+	ID    string `json:"id"`
+	Label Label  `json:"label"`
+	Hard  bool   `json:"hard"`
+	Turns []struct {
+		Speaker string `json:"speaker"`
+		Text    string `json:"text"`
+	} `json:"turns"`
+}
+
+func loadDevCalls(t *testing.T) []devCall {
+	t.Helper()
+	f, err := os.Open(filepath.Join(devCallsDir, "labels.csv"))
+	if errors.Is(err, fs.ErrNotExist) {
+		t.Skipf("no labelled calls at %s", devCallsDir)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatalf("reading labels.csv: %v", err)
+	}
+	var calls []devCall
+	for _, row := range rows[1:] {
+		data, err := os.ReadFile(filepath.Join(devCallsDir, row[0]+".json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var c devCall
+		if err := json.Unmarshal(data, &c); err != nil {
+			t.Fatalf("%s.json: %v", row[0], err)
+		}
+		if string(c.Label) != row[1] {
+			t.Fatalf("%s: label %q in JSON, %q in labels.csv", c.ID, c.Label, row[1])
+		}
+		calls = append(calls, c)
+	}
+	return calls
+}
+
+// confusion counts true labels against predicted ones.
+type confusion map[Label]map[Label]int
+
+func (m confusion) add(truth, got Label) {
+	if m[truth] == nil {
+		m[truth] = map[Label]int{}
+	}
+	m[truth][got]++
+}
+
+func (m confusion) String() string {
+	var b strings.Builder
+	cols := []Label{Administrative, Clinical, Uncertain}
+	fmt.Fprintf(&b, "%-16s", "true \\ predicted")
+	for _, c := range cols {
+		fmt.Fprintf(&b, "%15s", c)
+	}
+	for _, truth := range []Label{Administrative, Clinical} {
+		fmt.Fprintf(&b, "\n%-16s", truth)
+		for _, c := range cols {
+			fmt.Fprintf(&b, "%15d", m[truth][c])
+		}
+	}
+	correct := m[Administrative][Administrative] + m[Clinical][Clinical]
+	total, predAdmin := 0, 0
+	for _, row := range m {
+		for got, n := range row {
+			total += n
+			if got == Administrative {
+				predAdmin += n
+			}
+		}
+	}
+	fmt.Fprintf(&b, "\naccuracy %d/%d = %.2f; clinical recall %d/%d; administrative precision ",
+		correct, total, float64(correct)/float64(total), m[Clinical][Clinical], sumRow(m[Clinical]))
+	if predAdmin > 0 {
+		fmt.Fprintf(&b, "%d/%d = %.2f", m[Administrative][Administrative], predAdmin, float64(m[Administrative][Administrative])/float64(predAdmin))
+	} else {
+		b.WriteString("n/a")
+	}
+	return b.String()
+}
+
+func sumRow(row map[Label]int) int {
+	n := 0
+	for _, v := range row {
+		n += v
+	}
+	return n
+}
+
+// TestDevCalls classifies every labelled dev call, from its reference
+// transcript, from the same flattened as a transcriber without punctuation
+// might write it ("i dont know"), and from its turns as speaker segments. Every clinical call
+// must be labelled clinical: calling one administrative would delete
+// clinical information. Administrative calls may go to a person, but most
+// should not.
+func TestDevCalls(t *testing.T) {
+	c := defaultClassifier(t)
+	calls := loadDevCalls(t)
+	inputs := []struct {
+		name string
+		of   func(devCall) Decision
+	}{
+		{"reference transcript", func(dc devCall) Decision {
+			text, err := os.ReadFile(filepath.Join(devCallsDir, dc.ID+".txt"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c.ClassifyText(string(text))
+		}},
+		{"lower case without punctuation", func(dc devCall) Decision {
+			text, err := os.ReadFile(filepath.Join(devCallsDir, dc.ID+".txt"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			flat := strings.Map(func(r rune) rune {
+				if unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsSpace(r) {
+					return unicode.ToLower(r)
+				}
+				if r == '-' {
+					return ' '
+				}
+				return -1
+			}, string(text))
+			return c.ClassifyText(flat)
+		}},
+		{"turns as segments", func(dc devCall) Decision {
+			tr := &transcribe.Transcript{}
+			for i, turn := range dc.Turns {
+				tr.Segments = append(tr.Segments, transcribe.Segment{
+					Index: i, Text: turn.Text, Speaker: turn.Speaker,
+					Start: time.Duration(i) * 5 * time.Second, End: time.Duration(i+1) * 5 * time.Second,
+				})
+			}
+			return c.Classify(tr)
+		}},
+	}
+	for _, in := range inputs {
+		t.Run(in.name, func(t *testing.T) {
+			m := confusion{}
+			for _, dc := range calls {
+				d := in.of(dc)
+				m.add(dc.Label, d.Label)
+				if dc.Label == Clinical && d.Label != Clinical {
+					t.Errorf("%s (clinical, hard=%v) labelled %s: %q", dc.ID, dc.Hard, d.Label, d.Reasons)
+				}
+				if dc.Label == Administrative && d.Label != Administrative {
+					t.Logf("%s (administrative, hard=%v) labelled %s: %q", dc.ID, dc.Hard, d.Label, d.Reasons)
+				}
+			}
+			t.Logf("%d calls, %s:\n%s", len(calls), in.name, m)
+			correct := m[Administrative][Administrative] + m[Clinical][Clinical]
+			if float64(correct) < 0.8*float64(len(calls)) {
+				t.Errorf("accuracy %d/%d is below 80%%: too many calls would go to a person", correct, len(calls))
+			}
+		})
+	}
+}

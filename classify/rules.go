@@ -1,0 +1,237 @@
+package classify
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// defaultRules is the rules file shipped with the binary, so that
+// classification works without configuration and a deployment can still
+// replace the lexicon (a new version) without a rebuild.
+//
+//go:embed rules/default.yaml
+var defaultRules []byte
+
+// ErrInvalidRules is wrapped by every error about the content of a rules
+// file, so callers can tell a bad rules file from a missing one.
+var ErrInvalidRules = errors.New("invalid classification rules")
+
+// ruleFile is the YAML layout of a rules file.
+type ruleFile struct {
+	Version  string         `yaml:"version"`
+	Decision decisionConfig `yaml:"decision"`
+	Quality  qualityConfig  `yaml:"quality"`
+	Rules    []ruleSpec     `yaml:"rules"`
+	Contexts []contextSpec  `yaml:"contexts"`
+}
+
+// decisionConfig holds the thresholds that turn evidence into a label.
+type decisionConfig struct {
+	// ClinicalThreshold is the clinical score at or above which a call is
+	// clinical; a strong term weighs 1, so one is enough.
+	ClinicalThreshold float64 `yaml:"clinical_threshold"`
+	// RequireAdminEvidence sends a call with no evidence either way to a
+	// person: a call that matches no administrative term either is more
+	// likely a gap in the lexicon than an administrative call.
+	RequireAdminEvidence bool `yaml:"require_admin_evidence"`
+	// TolerantWeight scales the weight of a misspelling match, which may be
+	// a different word.
+	TolerantWeight float64 `yaml:"tolerant_weight"`
+	// TolerantMinLength is the shortest term (in letters) matched with
+	// misspellings; shorter names sit too close to everyday words.
+	TolerantMinLength int `yaml:"tolerant_min_length"`
+}
+
+// qualityConfig holds the limits past which a transcript is not trusted.
+type qualityConfig struct {
+	MinWords           int     `yaml:"min_words"`
+	MinAvgLogProb      float64 `yaml:"min_avg_logprob"`
+	MaxNoSpeechProb    float64 `yaml:"max_no_speech_prob"`
+	MaxRepetitionRatio float64 `yaml:"max_repetition_ratio"`
+	MaxRepeatRunWords  int     `yaml:"max_repeat_run_words"`
+	RepetitionNGram    int     `yaml:"repetition_ngram"`
+}
+
+// ruleSpec is one lexicon rule as written in YAML.
+type ruleSpec struct {
+	ID       string   `yaml:"id"`
+	Category string   `yaml:"category"`
+	Class    string   `yaml:"class"`
+	Weight   *float64 `yaml:"weight"`
+	Match    string   `yaml:"match"`
+	Tolerant bool     `yaml:"tolerant"`
+	Terms    []string `yaml:"terms"`
+}
+
+// contextSpec is one context rule (idiom, place name, homonym) as written in
+// YAML: any clinical hit that lies inside one of its phrases is suppressed.
+type contextSpec struct {
+	ID    string   `yaml:"id"`
+	Kind  string   `yaml:"kind"`
+	Match string   `yaml:"match"`
+	Terms []string `yaml:"terms"`
+}
+
+// defaultConfig is used for any setting a rules file leaves out. The quality
+// limits follow whisper.cpp's own defaults (log-probability threshold -1.0,
+// no-speech threshold 0.6).
+func defaultConfig() ruleFile {
+	return ruleFile{
+		Decision: decisionConfig{
+			ClinicalThreshold:    1.0,
+			RequireAdminEvidence: true,
+			TolerantWeight:       0.5,
+			TolerantMinLength:    8,
+		},
+		Quality: qualityConfig{
+			MinWords:           5,
+			MinAvgLogProb:      -1.0,
+			MaxNoSpeechProb:    0.6,
+			MaxRepetitionRatio: 0.4,
+			MaxRepeatRunWords:  30,
+			RepetitionNGram:    4,
+		},
+	}
+}
+
+// Default returns a classifier built from the embedded rules file.
+func Default() (*Classifier, error) {
+	return Parse("embedded rules/default.yaml", defaultRules)
+}
+
+// Load reads a rules file and builds a classifier from it.
+func Load(path string) (*Classifier, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading classification rules: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse builds a classifier from the YAML text of a rules file; name is used
+// in error messages.
+func Parse(name string, data []byte) (*Classifier, error) {
+	rf := defaultConfig()
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&rf); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("%w: %s: file is empty", ErrInvalidRules, name)
+		}
+		return nil, fmt.Errorf("%w: %s: %w", ErrInvalidRules, name, err)
+	}
+	if err := rf.validate(); err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrInvalidRules, name, err)
+	}
+	c, err := build(rf)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrInvalidRules, name, err)
+	}
+	return c, nil
+}
+
+// validate checks everything that can be checked without building the
+// matcher: settings in range, IDs unique, classes and match modes known,
+// terms present.
+func (rf *ruleFile) validate() error {
+	if strings.TrimSpace(rf.Version) == "" {
+		return errors.New("version is missing")
+	}
+	d, q := rf.Decision, rf.Quality
+	switch {
+	case d.ClinicalThreshold <= 0:
+		return fmt.Errorf("decision.clinical_threshold %v must be above 0", d.ClinicalThreshold)
+	case d.TolerantWeight < 0 || d.TolerantWeight > 1:
+		return fmt.Errorf("decision.tolerant_weight %v must be between 0 and 1", d.TolerantWeight)
+	case d.TolerantMinLength < 5:
+		return fmt.Errorf("decision.tolerant_min_length %d must be at least 5", d.TolerantMinLength)
+	case q.MinWords < 0:
+		return fmt.Errorf("quality.min_words %d must not be negative", q.MinWords)
+	case q.MinAvgLogProb >= 0:
+		return fmt.Errorf("quality.min_avg_logprob %v must be below 0", q.MinAvgLogProb)
+	case q.MaxNoSpeechProb <= 0 || q.MaxNoSpeechProb > 1:
+		return fmt.Errorf("quality.max_no_speech_prob %v must be in (0, 1]", q.MaxNoSpeechProb)
+	case q.MaxRepetitionRatio <= 0 || q.MaxRepetitionRatio > 1:
+		return fmt.Errorf("quality.max_repetition_ratio %v must be in (0, 1]", q.MaxRepetitionRatio)
+	case q.MaxRepeatRunWords < q.RepetitionNGram:
+		return fmt.Errorf("quality.max_repeat_run_words %d must be at least repetition_ngram (%d)", q.MaxRepeatRunWords, q.RepetitionNGram)
+	case q.RepetitionNGram < 2:
+		return fmt.Errorf("quality.repetition_ngram %d must be at least 2", q.RepetitionNGram)
+	case len(rf.Rules) == 0:
+		return errors.New("no rules")
+	}
+	seen := map[string]string{}
+	claim := func(id, where string) error {
+		if strings.TrimSpace(id) == "" {
+			return fmt.Errorf("%s has no id", where)
+		}
+		if prev, dup := seen[id]; dup {
+			return fmt.Errorf("%s: duplicate id %q (also %s)", where, id, prev)
+		}
+		seen[id] = where
+		return nil
+	}
+	for i, r := range rf.Rules {
+		where := fmt.Sprintf("rules[%d]", i)
+		if err := claim(r.ID, where); err != nil {
+			return err
+		}
+		where = fmt.Sprintf("rule %q", r.ID)
+		switch Label(r.Class) {
+		case Clinical, Administrative:
+		default:
+			return fmt.Errorf("%s: unknown class %q (want %q or %q)", where, r.Class, Clinical, Administrative)
+		}
+		if strings.TrimSpace(r.Category) == "" {
+			return fmt.Errorf("%s: category is missing", where)
+		}
+		if r.Weight != nil && (*r.Weight <= 0 || *r.Weight > 10) {
+			return fmt.Errorf("%s: weight %v must be in (0, 10]", where, *r.Weight)
+		}
+		if err := checkTerms(where, r.Match, r.Terms); err != nil {
+			return err
+		}
+	}
+	for i, cx := range rf.Contexts {
+		where := fmt.Sprintf("contexts[%d]", i)
+		if err := claim(cx.ID, where); err != nil {
+			return err
+		}
+		where = fmt.Sprintf("context %q", cx.ID)
+		switch cx.Kind {
+		case "idiom", "place", "homonym":
+		default:
+			return fmt.Errorf("%s: unknown kind %q (want idiom, place or homonym)", where, cx.Kind)
+		}
+		if err := checkTerms(where, cx.Match, cx.Terms); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkTerms rejects an unknown match mode, an empty term list and terms that
+// hold no word once normalised (which could never match).
+func checkTerms(where, match string, terms []string) error {
+	switch match {
+	case "", "stem", "exact":
+	default:
+		return fmt.Errorf("%s: unknown match %q (want stem or exact)", where, match)
+	}
+	if len(terms) == 0 {
+		return fmt.Errorf("%s: no terms", where)
+	}
+	for j, term := range terms {
+		if len(tokenise(term)) == 0 {
+			return fmt.Errorf("%s: term %d (%q) has no words", where, j, term)
+		}
+	}
+	return nil
+}
