@@ -22,7 +22,9 @@ func newServerLog(l zerolog.Logger) *serverLog {
 	}
 }
 
-func (s *serverLog) Noticef(format string, v ...any) { s.log.Info().Msgf(format, v...) }
+// Notices (the start-up banner, one line per setting) are debug detail: the
+// embedding code logs one "nats-server started" event of its own.
+func (s *serverLog) Noticef(format string, v ...any) { s.log.Debug().Msgf(format, v...) }
 func (s *serverLog) Warnf(format string, v ...any)   { s.log.Warn().Msgf(format, v...) }
 func (s *serverLog) Errorf(format string, v ...any)  { s.log.Error().Msgf(format, v...) }
 func (s *serverLog) Debugf(format string, v ...any)  { s.log.Debug().Msgf(format, v...) }

@@ -9,36 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/callscribe/callscribe/internal/testenv"
 	"github.com/callscribe/callscribe/transcribe"
 	"github.com/callscribe/callscribe/transcribe/whisper"
 )
-
-// testModel is the model the test set-up (scripts/testmodel.sh) imports and
-// verifies; tests that need it fail, not skip, when it is missing in CI.
-func testModel(t testing.TB) string {
-	t.Helper()
-	p := os.Getenv("CALLSCRIBE_TEST_MODEL")
-	if p == "" {
-		home, _ := os.UserHomeDir()
-		p = filepath.Join(home, ".cache", "callscribe", "models", "ggml-tiny.en.bin")
-	}
-	if _, err := os.Stat(p); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("test model missing (run scripts/testmodel.sh): %v", err)
-		}
-		t.Skipf("test model missing (run scripts/testmodel.sh): %v", err)
-	}
-	return p
-}
-
-func sharedPath(t testing.TB, rel string) string {
-	t.Helper()
-	p := filepath.Join("..", "..", "..", "shared", rel)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("shared data missing: %v", err)
-	}
-	return p
-}
 
 func decodeFile(t testing.TB, path string) *transcribe.Audio {
 	t.Helper()
@@ -55,12 +29,12 @@ func decodeFile(t testing.TB, path string) *transcribe.Audio {
 }
 
 func TestTranscribeJFK(t *testing.T) {
-	e, err := whisper.Open(whisper.Config{ModelPath: testModel(t)})
+	e, err := whisper.Open(whisper.Config{ModelPath: testenv.Model(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	a := decodeFile(t, sharedPath(t, "speech/jfk/jfk.wav"))
+	a := decodeFile(t, testenv.Shared(t, "speech/jfk/jfk.wav"))
 	tr, err := e.Transcribe(context.Background(), a, transcribe.Options{Language: "en", Threads: 2})
 	if err != nil {
 		t.Fatal(err)
@@ -84,12 +58,12 @@ func TestTranscribeJFK(t *testing.T) {
 }
 
 func TestCancelledContext(t *testing.T) {
-	e, err := whisper.Open(whisper.Config{ModelPath: testModel(t)})
+	e, err := whisper.Open(whisper.Config{ModelPath: testenv.Model(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	a := decodeFile(t, sharedPath(t, "speech/jfk/jfk.wav"))
+	a := decodeFile(t, testenv.Shared(t, "speech/jfk/jfk.wav"))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := e.Transcribe(ctx, a, transcribe.Options{}); err != context.Canceled {

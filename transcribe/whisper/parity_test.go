@@ -16,6 +16,7 @@ import (
 	"github.com/go-audio/audio"
 	"github.com/go-audio/wav"
 
+	"github.com/callscribe/callscribe/internal/testenv"
 	"github.com/callscribe/callscribe/transcribe"
 	"github.com/callscribe/callscribe/transcribe/whisper"
 )
@@ -64,12 +65,12 @@ func TestMatchesWhisperCLI(t *testing.T) {
 		}
 		t.Skip("whisper-cli not found")
 	}
-	model := testModel(t)
+	model := testenv.Model(t)
 	// jfk.wav is 16 kHz already. The 8 kHz call is given to whisper-cli as
 	// callscribe's own 16 kHz resampling, so both engines see the same
 	// samples: whisper-cli's resampler differs from ours, and on a synthetic
 	// 8 kHz voice that alone moves tiny.en's transcript by dozens of words.
-	files := []string{"speech/jfk/jfk.wav", resampledCopy(t, sharedPath(t, "calls/dev/call-0003.wav"))}
+	files := []string{"speech/jfk/jfk.wav", resampledCopy(t, testenv.Shared(t, "calls/dev/call-0003.wav"))}
 	e, err := whisper.Open(whisper.Config{ModelPath: model})
 	if err != nil {
 		t.Fatal(err)
@@ -78,7 +79,7 @@ func TestMatchesWhisperCLI(t *testing.T) {
 	for _, rel := range files {
 		path := rel
 		if !filepath.IsAbs(rel) {
-			path = sharedPath(t, rel)
+			path = testenv.Shared(t, rel)
 		}
 		out, err := exec.Command(cli, "-m", model, "-f", path, "-t", "2", "-l", "en",
 			"-bs", "1", "-tp", "0", "-tpi", "0.2", "-nth", "0.6", "-sns", "-np").Output()

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"runtime"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/callscribe/callscribe/classify"
+	"github.com/callscribe/callscribe/models"
+	"github.com/callscribe/callscribe/transcribe"
+	"github.com/callscribe/callscribe/transcribe/whisper"
+)
+
+// engineFlags are the transcription and classification settings shared by
+// serve, transcribe and bench.
+type engineFlags struct {
+	model          string
+	language       string
+	threads        int
+	beamSize       int
+	prompt         string
+	temperature    float64
+	temperatureInc float64
+	noSpeech       float64
+	silenceDB      float64
+	maxDuration    time.Duration
+	rules          string
+	gpu            bool
+	gpuDevice      int
+	flashAttn      bool
+}
+
+func (f *engineFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.model, "model", models.DefaultName, "Whisper model: a catalogue name (see `callscribe models list`) or a path to a ggml .bin file")
+	fs.StringVar(&f.language, "language", "en", "spoken language (ISO 639-1), or auto to detect (multilingual models only)")
+	fs.IntVar(&f.threads, "threads", min(4, runtime.NumCPU()), "CPU threads per transcription")
+	fs.IntVar(&f.beamSize, "beam-size", 1, "beam search width; 1 decodes greedily (faster)")
+	fs.StringVar(&f.prompt, "prompt", "", "initial prompt: domain words (medication names) that help Whisper spell them")
+	fs.Float64Var(&f.temperature, "temperature", 0, "decoding temperature")
+	fs.Float64Var(&f.temperatureInc, "temperature-inc", 0.2, "temperature fallback step when decoding fails its thresholds; 0 disables fallback")
+	fs.Float64Var(&f.noSpeech, "no-speech-threshold", 0.6, "drop segments whose no-speech probability exceeds this (with low confidence): Whisper invents text on silence")
+	fs.Float64Var(&f.silenceDB, "silence-db", -50, "recordings quieter than this (RMS, dBFS) are treated as silence and not sent to Whisper")
+	fs.DurationVar(&f.maxDuration, "max-duration", 4*time.Hour, "reject recordings longer than this")
+	fs.StringVar(&f.rules, "rules", "", "classification rules file (YAML); default: the embedded rules")
+	fs.BoolVar(&f.gpu, "gpu", false, "use a GPU backend when ggml has one (Debian: libggml0-backend-cuda or -vulkan)")
+	fs.IntVar(&f.gpuDevice, "gpu-device", 0, "which GPU to use when there are several")
+	fs.BoolVar(&f.flashAttn, "flash-attn", true, "use flash attention (whisper.cpp's default; -flash-attn=false turns it off)")
+}
+
+func (f *engineFlags) options() transcribe.Options {
+	return transcribe.Options{
+		Language:          f.language,
+		Threads:           f.threads,
+		BeamSize:          f.beamSize,
+		InitialPrompt:     f.prompt,
+		Temperature:       float32(f.temperature),
+		TemperatureInc:    float32(f.temperatureInc),
+		NoSpeechThreshold: float32(f.noSpeech),
+	}
+}
+
+// openEngine resolves the model and loads instances copies of it.
+func (f *engineFlags) openEngine(instances int, logger *zerolog.Logger) (*whisper.Engine, error) {
+	if !whisper.Built {
+		return nil, whisper.ErrNotBuilt
+	}
+	path, err := models.ResolveFromOS(f.model)
+	if err != nil {
+		return nil, err
+	}
+	return whisper.Open(whisper.Config{
+		ModelPath: path, Instances: instances,
+		GPU: f.gpu, GPUDevice: f.gpuDevice, NoFlashAttention: !f.flashAttn,
+		Logger: logger,
+	})
+}
+
+// classifier loads the rules named by -rules, or the embedded default.
+func (f *engineFlags) classifier() (*classify.Classifier, error) {
+	if f.rules == "" {
+		return classify.Default()
+	}
+	c, err := classify.Load(f.rules)
+	if err != nil {
+		return nil, fmt.Errorf("rules %s: %w", f.rules, err)
+	}
+	return c, nil
+}

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/callscribe/callscribe/classify"
+	"github.com/callscribe/callscribe/transcribe"
+)
+
+// callProcessor is the work done on one recording, whatever brought it:
+// decode and resample, transcribe (unless silent), label speakers, classify.
+type callProcessor struct {
+	engine     transcribe.Engine
+	classifier *classify.Classifier
+	opts       transcribe.Options
+	decode     transcribe.DecodeOptions
+	silenceDB  float64
+}
+
+// stageTimes records where one call's time went.
+type stageTimes struct {
+	Decode     time.Duration `json:"decode_ns"`
+	Transcribe time.Duration `json:"transcribe_ns"`
+	Classify   time.Duration `json:"classify_ns"`
+}
+
+// processed is one call's outcome.
+type processed struct {
+	Audio      *transcribe.Audio      `json:"-"`
+	Transcript *transcribe.Transcript `json:"transcript"`
+	Decision   classify.Decision      `json:"decision"`
+	Silent     bool                   `json:"silent,omitempty"`
+	Times      stageTimes             `json:"stage_times"`
+}
+
+func newCallProcessor(ef *engineFlags, engine transcribe.Engine, c *classify.Classifier) *callProcessor {
+	return &callProcessor{
+		engine:     engine,
+		classifier: c,
+		opts:       ef.options(),
+		decode:     transcribe.DecodeOptions{MaxDuration: ef.maxDuration},
+		silenceDB:  ef.silenceDB,
+	}
+}
+
+// process handles one recording. speakers names the channels of a stereo
+// recording (nil for the default handler, caller). Decode errors wrap
+// transcribe.ErrBadAudio: the input will never succeed.
+func (p *callProcessor) process(ctx context.Context, id string, r io.Reader, speakers []string) (*processed, error) {
+	out := &processed{}
+	t0 := time.Now()
+	a, err := transcribe.Decode(r, p.decode)
+	if err != nil {
+		return nil, fmt.Errorf("decode %s: %w", id, err)
+	}
+	out.Audio = a
+	t1 := time.Now()
+	out.Times.Decode = t1.Sub(t0)
+
+	// Whisper invents text on silence; a silent recording gets no transcript.
+	if a.RMSdBFS() < p.silenceDB {
+		out.Silent = true
+		out.Transcript = &transcribe.Transcript{Model: p.engine.Model(), Language: p.opts.Language, Duration: a.Duration()}
+	} else {
+		tr, err := p.engine.Transcribe(ctx, a, p.opts)
+		if err != nil {
+			return nil, fmt.Errorf("transcribe %s: %w", id, err)
+		}
+		transcribe.LabelSpeakers(tr, a, speakers)
+		out.Transcript = tr
+	}
+	t2 := time.Now()
+	out.Times.Transcribe = t2.Sub(t1)
+	out.Decision = p.classifier.Classify(out.Transcript)
+	out.Times.Classify = time.Since(t2)
+	return out, nil
+}

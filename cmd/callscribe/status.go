@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/callscribe/callscribe/pipeline"
+)
+
+func cmdStatus(ctx context.Context, args []string, stdout io.Writer) error {
+	var nf natsFlags
+	fs := newFlags("status", "[flags] CALL-ID...")
+	nf.register(fs, "nats://"+pipeline.DefaultHost+":4222")
+	format := fs.String("format", "text", "text (state, decision, timestamped transcript) or json")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return usageError{errors.New("no call ID given")}
+	}
+	if *format != "text" && *format != "json" {
+		return usageError{fmt.Errorf("-format %q: want text or json", *format)}
+	}
+	client, err := nf.connect(ctx, "callscribe-status", newLogger(os.Stderr))
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	for _, id := range fs.Args() {
+		if err := showCall(ctx, client, id, *format, stdout); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// callView is everything known about one call.
+type callView struct {
+	ID      string                  `json:"id"`
+	State   pipeline.CallState      `json:"state"`
+	Result  *pipeline.ResultMessage `json:"result,omitempty"`
+	Failure *pipeline.FailedMessage `json:"failure,omitempty"`
+}
+
+func showCall(ctx context.Context, c *pipeline.Client, id, format string, w io.Writer) error {
+	v := callView{ID: id}
+	var err error
+	if v.State, err = c.State(ctx, id); err != nil {
+		return fmt.Errorf("status %s: %w", id, err)
+	}
+	switch v.State.State {
+	case pipeline.StateTranscribed:
+		if v.Result, err = c.Result(ctx, id); err != nil {
+			return fmt.Errorf("status %s: result: %w", id, err)
+		}
+	case pipeline.StateFailed:
+		if v.Failure, err = c.Failure(ctx, id); err != nil && !errors.Is(err, pipeline.ErrNotFound) {
+			return fmt.Errorf("status %s: failure: %w", id, err)
+		}
+	}
+	if format == "json" {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	}
+	fmt.Fprintf(w, "call %s: %s (updated %s, attempts %d)\n", id, v.State.State, v.State.UpdatedAt.Format(time.RFC3339), v.State.Attempts)
+	if v.State.Reason != "" {
+		fmt.Fprintf(w, "reason: %s\n", v.State.Reason)
+	}
+	if r := v.Result; r != nil {
+		if err := writeDecisionText(w, r.Decision); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "transcript (%s, %s):\n", r.Transcript.Model, clock(r.Transcript.Duration))
+		for _, s := range r.Transcript.Segments {
+			who := ""
+			if s.Speaker != "" {
+				who = strings.ToUpper(s.Speaker[:1]) + s.Speaker[1:] + ": "
+			}
+			fmt.Fprintf(w, "  [%s --> %s] %s%s\n", clock(s.Start), clock(s.End), who, s.Text)
+		}
+	}
+	if f := v.Failure; f != nil {
+		fmt.Fprintf(w, "dead-lettered (%s) after %d deliveries: %s\n", f.Kind, f.Deliveries, f.Reason)
+	}
+	return nil
+}
