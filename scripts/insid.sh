@@ -15,6 +15,15 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 if pkg-config --exists whisper 2>/dev/null && [ -z "${CALLSCRIBE_FORCE_SID:-}" ]; then
+  # Debian's packages (sid, natively) lack a linkable libggml-cpu: give the
+  # linker the same empty archive as in the root (see sidroot.sh).
+  libdir=$(pkg-config --variable=libdir ggml 2>/dev/null || pkg-config --variable=libdir whisper)
+  if ! ls "$libdir"/libggml-cpu.so "$libdir"/libggml-cpu.a "$libdir"/libggml-cpu.dylib >/dev/null 2>&1; then
+    stub=$HOME/.cache/callscribe/lib
+    mkdir -p "$stub" && printf '!<arch>\n' > "$stub/libggml-cpu.a"
+    export LIBRARY_PATH="$stub${LIBRARY_PATH:+:$LIBRARY_PATH}"
+  fi
+  export CGO_ENABLED=1
   exec "$@"
 fi
 
