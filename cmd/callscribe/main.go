@@ -28,6 +28,7 @@ func commands() map[string]command {
 		"transcribe": {"transcribe and classify one file, no NATS", cmdTranscribe},
 		"classify":   {"classify a transcript (text or JSON) from a file or stdin", cmdClassify},
 		"models":     {"list, verify, download or import Whisper models", cmdModels},
+		"bench":      {"measure throughput over a folder of recordings, optionally against whisper-cli", cmdBench},
 		"version":    {"print version and build information", cmdVersion},
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/callscribe/callscribe/models"
 	"github.com/callscribe/callscribe/pipeline"
 	"github.com/callscribe/callscribe/transcribe"
 )
@@ -36,10 +37,22 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	if *workers < 1 {
 		return usageError{fmt.Errorf("-workers %d: need at least 1", *workers)}
 	}
-	if !flagSet(fs, "threads") {
+	logger := newLogger(os.Stderr)
+	modelPath, err := models.ResolveFromOS(ef.model)
+	if err != nil {
+		return err
+	}
+	ef.model = modelPath
+	switch {
+	case !flagSet(fs, "workers") && !flagSet(fs, "threads"):
+		cfg, why := chooseWorkers(*data, modelPath, runtime.NumCPU(), ef.gpu)
+		*workers, ef.threads = cfg.Workers, cfg.Threads
+		logger.Info().Int("workers", cfg.Workers).Int("threads", cfg.Threads).Str("why", why).Msg("chose workers and threads")
+	case !flagSet(fs, "threads"):
+		// ggml's threads spin while they wait: never give workers more
+		// threads than there are cores.
 		ef.threads = max(1, runtime.NumCPU() / *workers)
 	}
-	logger := newLogger(os.Stderr)
 
 	// Fail fast on the model and rules, before any call is taken.
 	c, err := ef.classifier()
@@ -78,7 +91,7 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 
 	w := &pipeline.Worker{
 		Client:        client,
-		Processor:     pipelineProcessor{newCallProcessor(&ef, engine, c)},
+		Processor:     pipelineProcessor{p: newCallProcessor(&ef, engine, c)},
 		Concurrency:   *workers,
 		AckWait:       *ackWait,
 		MaxDeliver:    *maxDeliver,
@@ -95,7 +108,11 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 
 // pipelineProcessor adapts the call processor to the pipeline's seam:
 // undecodable audio will never succeed, so it is dead-lettered at once.
-type pipelineProcessor struct{ p *callProcessor }
+// observe, when set, sees each call's outcome (the bench's stage timings).
+type pipelineProcessor struct {
+	p       *callProcessor
+	observe func(id string, out *processed)
+}
 
 func (a pipelineProcessor) Process(ctx context.Context, meta pipeline.CallMeta, audio io.Reader) (*pipeline.Result, error) {
 	out, err := a.p.process(ctx, meta.ID, audio, meta.ChannelSpeakers)
@@ -104,6 +121,9 @@ func (a pipelineProcessor) Process(ctx context.Context, meta pipeline.CallMeta, 
 			return nil, pipeline.Permanent(err)
 		}
 		return nil, err
+	}
+	if a.observe != nil {
+		a.observe(meta.ID, out)
 	}
 	return &pipeline.Result{Transcript: out.Transcript, Decision: out.Decision}, nil
 }

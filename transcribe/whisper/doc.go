@@ -46,3 +46,12 @@ type Config struct {
 }
 
 var _ transcribe.Engine = (*Engine)(nil)
+
+// Device is a compute device offered by ggml's backends.
+type Device struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	Type        string `json:"type"` // cpu, gpu, igpu or accelerator
+	MemoryTotal uint64 `json:"memory_total"`
+	MemoryFree  uint64 `json:"memory_free"`
+}

@@ -77,6 +77,15 @@ func callscribeLog(level C.int, text *C.char) {
 	l.Debug().Str("component", "whisper.cpp").Msg(msg)
 }
 
+// loadBackendsOnce routes whisper.cpp's logs and loads ggml's backends; see
+// the comment at the top of this file for why loading is needed.
+func loadBackendsOnce() {
+	loadBackends.Do(func() {
+		C.callscribe_route_logs()
+		C.ggml_backend_load_all()
+	})
+}
+
 // Engine transcribes with whisper.cpp. It is safe for concurrent use: each
 // call takes a model instance from the pool and returns it afterwards.
 type Engine struct {
@@ -98,10 +107,7 @@ func Open(cfg Config) (*Engine, error) {
 	if cfg.Logger != nil {
 		cLog.Store(cfg.Logger)
 	}
-	loadBackends.Do(func() {
-		C.callscribe_route_logs()
-		C.ggml_backend_load_all()
-	})
+	loadBackendsOnce()
 	e := &Engine{cfg: cfg, pool: make(chan *whisperc.Context, cfg.Instances)}
 	start := time.Now()
 	for i := 0; i < cfg.Instances; i++ {
@@ -305,6 +311,38 @@ func segments(wctx *whisperc.Context, noSpeechThreshold float32) []transcribe.Se
 			continue
 		}
 		out = append(out, seg)
+	}
+	return out
+}
+
+// Devices lists the compute devices ggml's loaded backends offer (the CPU,
+// and GPUs when a backend such as Debian's libggml0-backend-cuda or -vulkan
+// is installed), so reports can name the hardware that did the work.
+func Devices() []Device {
+	loadBackendsOnce()
+	n := int(C.ggml_backend_dev_count())
+	out := make([]Device, 0, n)
+	for i := 0; i < n; i++ {
+		dev := C.ggml_backend_dev_get(C.size_t(i))
+		var free, total C.size_t
+		C.ggml_backend_dev_memory(dev, &free, &total)
+		d := Device{
+			Name:        C.GoString(C.ggml_backend_dev_name(dev)),
+			Description: C.GoString(C.ggml_backend_dev_description(dev)),
+			MemoryTotal: uint64(total),
+			MemoryFree:  uint64(free),
+		}
+		switch C.ggml_backend_dev_type(dev) {
+		case C.GGML_BACKEND_DEVICE_TYPE_CPU:
+			d.Type = "cpu"
+		case C.GGML_BACKEND_DEVICE_TYPE_GPU:
+			d.Type = "gpu"
+		case C.GGML_BACKEND_DEVICE_TYPE_IGPU:
+			d.Type = "igpu"
+		default:
+			d.Type = "accelerator"
+		}
+		out = append(out, d)
 	}
 	return out
 }

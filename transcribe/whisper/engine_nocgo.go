@@ -37,3 +37,6 @@ func (*Engine) Close() error { return nil }
 
 // SystemInfo says that whisper.cpp is absent.
 func SystemInfo() string { return "whisper.cpp: not built in" }
+
+// Devices is empty: no backends without whisper.cpp.
+func Devices() []Device { return nil }
