@@ -40,7 +40,7 @@ func TestServeEndToEnd(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	go func() {
-		served <- cmdServe(ctx, []string{"-model", model, "-data", t.TempDir(), "-port", strconv.Itoa(port), "-threads", "2"}, io.Discard)
+		served <- cmdServe(ctx, []string{"-model", model, "-data", t.TempDir(), "-port", strconv.Itoa(port), "-threads", "2", "-web", ""}, io.Discard)
 	}()
 	t.Cleanup(func() {
 		cancel()

@@ -21,6 +21,8 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlags("serve", "[flags]")
 	ef.register(fs)
 	nf.register(fs, "")
+	var wf webFlags
+	wf.register(fs)
 	fs.Lookup("nats").Usage = "use this NATS server instead of starting the embedded one"
 	home, _ := os.UserHomeDir()
 	data := fs.String("data", filepath.Join(home, ".local", "share", "callscribe"), "data folder of the embedded NATS server (JetStream store)")
@@ -85,6 +87,11 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := client.EnsureStreams(ctx, pipeline.Config{Replicas: *replicas}); err != nil {
 		return err
 	}
+	stopWeb, err := wf.start(ctx, client, logger)
+	if err != nil {
+		return err
+	}
+	defer stopWeb()
 	logger.Info().Str("nats", url).Str("model", engine.Model()).Dur("model_load", engine.LoadTime()).
 		Int("workers", *workers).Int("threads", ef.threads).Str("rules", c.Version()).
 		Msg("serving: ingest with `callscribe ingest FILE.wav`, results on calls.transcribed.<id>")

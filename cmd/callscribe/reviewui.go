@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/callscribe/callscribe/pipeline"
+	"github.com/callscribe/callscribe/record"
+	"github.com/callscribe/callscribe/review"
+	"github.com/callscribe/callscribe/web"
+)
+
+// webFlags configure the review UI that serve runs beside the workers.
+type webFlags struct {
+	addr, accounts, cert, key, baseURL string
+	fhirServer, fhirToken              string
+	oidc                               web.OIDCConfig
+	oidcRoles                          string
+	idle                               time.Duration
+	insecureCookies                    bool
+}
+
+func (f *webFlags) register(fs *flag.FlagSet) {
+	home, _ := os.UserHomeDir()
+	fs.StringVar(&f.addr, "web", "127.0.0.1:8080", "serve the clinicians' review UI on this address; empty: no UI")
+	fs.StringVar(&f.accounts, "web-accounts", filepath.Join(home, ".config", "callscribe", "accounts.json"),
+		"local accounts (argon2id hashes); created on first start with one account per role, passwords in FILE.initial-passwords")
+	fs.StringVar(&f.cert, "web-cert", "", "TLS certificate for the review UI (with -web-key); without it the UI speaks plain HTTP")
+	fs.StringVar(&f.key, "web-key", "", "TLS key for the review UI")
+	fs.StringVar(&f.baseURL, "web-url", "", "public URL of the review UI, for the link back to the call in FHIR records")
+	fs.StringVar(&f.fhirServer, "fhir-server", "", "also POST confirmed records to this FHIR R4 server base URL (transaction Bundle, conditional create, retried)")
+	fs.StringVar(&f.fhirToken, "fhir-token", "", "bearer token for -fhir-server")
+	fs.StringVar(&f.oidc.Issuer, "oidc-issuer", "", "also offer sign-in through this OpenID Connect provider (issuer URL)")
+	fs.StringVar(&f.oidc.ClientID, "oidc-client-id", "", "OIDC client ID")
+	fs.StringVar(&f.oidc.ClientSecret, "oidc-client-secret", "", "OIDC client secret")
+	fs.StringVar(&f.oidc.RedirectURL, "oidc-redirect", "", "OIDC redirect URL registered with the provider: https://HOST/login/oidc/callback")
+	fs.StringVar(&f.oidc.RoleClaim, "oidc-role-claim", "roles", "ID-token claim with the user's roles or groups")
+	fs.StringVar(&f.oidcRoles, "oidc-roles", "", "claim value to role, e.g. 'spa-clinicians=clinician,spa-admin=admin'; empty: values are role names")
+	fs.StringVar(&f.oidc.Label, "oidc-label", "", "text of the identity-provider sign-in button")
+	fs.DurationVar(&f.idle, "web-idle", web.DefaultIdleTimeout, "sign out a review UI session after this long without activity")
+	fs.BoolVar(&f.insecureCookies, "web-insecure-cookies", false, "drop the Secure cookie attribute (plain HTTP on a host other than localhost; development only)")
+}
+
+// start runs the review store (results → proposals, pending record
+// deliveries) and the UI until ctx ends or stop is called; stop also waits
+// for them to finish. With no -web it does nothing.
+func (f *webFlags) start(ctx context.Context, client *pipeline.Client, logger zerolog.Logger) (stop func(), err error) {
+	if f.addr == "" {
+		return func() {}, nil
+	}
+	cfg := review.Config{BaseURL: f.baseURL, Log: logger}
+	if f.fhirServer != "" {
+		cfg.FHIRServer = &record.Poster{BaseURL: f.fhirServer}
+		if f.fhirToken != "" {
+			cfg.FHIRServer.Header = http.Header{"Authorization": {"Bearer " + f.fhirToken}}
+		}
+	}
+	store, err := review.Open(ctx, client, cfg)
+	if err != nil {
+		return nil, err
+	}
+	accts, created, err := web.LoadOrCreateAccounts(f.accounts)
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		logger.Warn().Str("file", f.accounts+".initial-passwords").Msg("review UI accounts created; initial passwords are in this file: hand them out, then delete it")
+	}
+	wcfg := web.Config{Store: store, Accounts: accts, Log: logger, IdleTimeout: f.idle, InsecureCookies: f.insecureCookies}
+	if f.oidc.Issuer != "" {
+		oc := f.oidc
+		oc.RoleMap = map[string]string{}
+		for _, pair := range strings.Split(f.oidcRoles, ",") {
+			if pair = strings.TrimSpace(pair); pair == "" {
+				continue
+			}
+			k, v, ok := strings.Cut(pair, "=")
+			if !ok {
+				return nil, usageError{fmt.Errorf("-oidc-roles %q: want claim=role pairs", pair)}
+			}
+			oc.RoleMap[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		}
+		wcfg.OIDC = &oc
+	}
+	ui, err := web.New(wcfg)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		if err := store.Follow(ctx); err != nil && ctx.Err() == nil {
+			logger.Error().Err(err).Msg("review: following results stopped")
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(time.Minute)
+		defer t.Stop()
+		for {
+			if err := store.PublishPending(ctx); err != nil && ctx.Err() == nil {
+				logger.Error().Err(err).Msg("review: pending records not published")
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		if err := ui.Serve(ctx, f.addr, f.cert, f.key); err != nil {
+			logger.Error().Err(err).Msg("review UI stopped")
+		}
+	}()
+	return func() { cancel(); wg.Wait() }, nil
+}

@@ -1,0 +1,212 @@
+package review
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/callscribe/callscribe/pipeline"
+	"github.com/callscribe/callscribe/record"
+	"github.com/callscribe/callscribe/transcribe"
+)
+
+// SchemaHeader carries the record message's schema name.
+const (
+	SchemaHeader = "Callscribe-Schema"
+	SchemaRecord = "fhir.r4.bundle.transaction"
+)
+
+// ErrNotDelivered means a confirmation stands but its record has not yet
+// reached NATS or the FHIR server; PublishPending retries it.
+var ErrNotDelivered = errors.New("confirmed, but the record has not been delivered yet; it will be retried")
+
+// publish builds a confirmed item's record, publishes it on
+// records.confirmed.<id> and, if a FHIR server is configured, posts it
+// there, noting each success on the item. Nats-Msg-Id = call ID, so a retry
+// after a lost acknowledgement does not publish a second record; the FHIR
+// post is a conditional create for the same reason.
+func (s *Store) publish(ctx context.Context, it Item) (Item, error) {
+	data, err := s.Bundle(ctx, it)
+	if err != nil {
+		return s.noteFailure(ctx, it, false, err)
+	}
+	if !it.Record.Published {
+		msg := &nats.Msg{Subject: SubjectConfirmed(it.CallID), Data: data, Header: nats.Header{SchemaHeader: []string{SchemaRecord}}}
+		ack, err := s.js.PublishMsg(ctx, msg, jetstream.WithMsgID(it.CallID), jetstream.WithExpectStream(StreamRecords))
+		if err != nil {
+			return s.noteFailure(ctx, it, false, err)
+		}
+		it, err = s.update(ctx, it.CallID, 0, func(i *Item) error {
+			now := s.cfg.Now().UTC()
+			i.Record.Published, i.Record.PublishedAt, i.Record.Sequence, i.Record.LastError = true, now, ack.Sequence, ""
+			i.History = append(i.History, Event{At: now, Actor: System, Action: ActionPublished, From: i.State, To: i.State})
+			return nil
+		})
+		if err != nil {
+			return it, fmt.Errorf("record %s published, but noting it failed: %w", it.CallID, err)
+		}
+	}
+	if s.cfg.FHIRServer != nil && !it.Record.Posted {
+		if err := s.cfg.FHIRServer.Post(ctx, data); err != nil {
+			return s.noteFailure(ctx, it, true, err)
+		}
+		return s.update(ctx, it.CallID, 0, func(i *Item) error {
+			now := s.cfg.Now().UTC()
+			i.Record.Posted, i.Record.PostedAt, i.Record.PostError = true, now, ""
+			i.History = append(i.History, Event{At: now, Actor: System, Action: ActionPosted, From: i.State, To: i.State})
+			return nil
+		})
+	}
+	return it, nil
+}
+
+// noteFailure keeps a delivery failure on the item, where the UI shows it,
+// and logs it (call ID and error only).
+func (s *Store) noteFailure(ctx context.Context, it Item, post bool, cause error) (Item, error) {
+	where := "NATS"
+	if post {
+		where = "FHIR server"
+	}
+	s.log.Error().Err(cause).Str("call", it.CallID).Str("to", where).Msg("record not delivered; will retry")
+	err := fmt.Errorf("%w (%s: %v)", ErrNotDelivered, where, cause)
+	got, uerr := s.update(ctx, it.CallID, 0, func(i *Item) error {
+		if post {
+			i.Record.PostError = cause.Error()
+		} else {
+			i.Record.LastError = cause.Error()
+		}
+		return nil
+	})
+	if uerr != nil {
+		return it, fmt.Errorf("%w; and noting the failure failed: %v", err, uerr)
+	}
+	return got, err
+}
+
+// Bundle builds the FHIR Bundle for a confirmed item from its result.
+func (s *Store) Bundle(ctx context.Context, it Item) ([]byte, error) {
+	res, err := s.c.Result(ctx, it.CallID)
+	if err != nil {
+		return nil, fmt.Errorf("record %s: %w", it.CallID, err)
+	}
+	text := it.AmendedText
+	if text == "" {
+		text = TranscriptText(res.Transcript)
+	}
+	confirmer := Actor{}
+	var confirmedAt time.Time
+	for _, e := range it.History {
+		if e.Action == ActionConfirm || e.Action == ActionAmendConfirm {
+			confirmer, confirmedAt = e.Actor, e.At
+		}
+	}
+	in := record.Input{
+		CallID: it.CallID, CallStart: it.Call.StartedAt, Line: it.Call.Line, NHSNumber: it.Call.NHSNumber,
+		Transcript: text, Amended: it.AmendedText != "",
+		Clinician:   record.Person{ID: confirmer.ID, Name: confirmer.Name},
+		ConfirmedAt: confirmedAt, SystemBase: s.cfg.SystemBase,
+	}
+	if it.CallDuration > 0 {
+		in.CallEnd = it.Call.StartedAt.Add(it.CallDuration)
+	}
+	if s.cfg.BaseURL != "" {
+		in.CallURL = strings.TrimRight(s.cfg.BaseURL, "/") + "/calls/" + it.CallID
+	}
+	r, err := record.Build(in)
+	if err != nil {
+		return nil, err
+	}
+	return r.Bundle(confirmedAt)
+}
+
+// PublishPending publishes the records of confirmed items whose publish
+// failed earlier. serve runs it at start and periodically.
+func (s *Store) PublishPending(ctx context.Context) error {
+	items, err := s.List(ctx, Filter{})
+	if err != nil {
+		return err
+	}
+	var firstErr error
+	for _, it := range items {
+		if it.Record == nil || (it.State != StateConfirmed && it.State != StateAmended) {
+			continue
+		}
+		if it.Record.Published && (s.cfg.FHIRServer == nil || it.Record.Posted) {
+			continue
+		}
+		if _, err := s.publish(ctx, it); err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	return firstErr
+}
+
+// TranscriptText is the transcript as it goes into a record: one line per
+// segment with its time and speaker.
+func TranscriptText(t *transcribe.Transcript) string {
+	if t == nil {
+		return ""
+	}
+	var b strings.Builder
+	for _, s := range t.Segments {
+		fmt.Fprintf(&b, "[%s", Clock(s.Start))
+		if s.Speaker != "" {
+			fmt.Fprintf(&b, " %s", s.Speaker)
+		}
+		fmt.Fprintf(&b, "] %s\n", strings.TrimSpace(s.Text))
+	}
+	return b.String()
+}
+
+// Clock formats an audio offset as h:mm:ss.
+func Clock(d time.Duration) string {
+	d = d.Round(time.Second)
+	return fmt.Sprintf("%d:%02d:%02d", int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60)
+}
+
+// Follow turns results into review items until ctx ends, through the
+// durable consumer "review" on RESULTS, so nothing is missed across
+// restarts. A result that cannot be decoded is logged and skipped: it can
+// never become an item, and blocking the queue on it would stop every other
+// proposal.
+func (s *Store) Follow(ctx context.Context) error {
+	cons, err := s.js.CreateOrUpdateConsumer(ctx, pipeline.StreamResults, jetstream.ConsumerConfig{
+		Durable:       ConsumerReview,
+		Description:   "turns clinical and uncertain results into review items",
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		AckWait:       30 * time.Second,
+		MaxDeliver:    -1,
+	})
+	if err != nil {
+		return fmt.Errorf("review: consumer on %s: %w", pipeline.StreamResults, err)
+	}
+	cc, err := cons.Consume(func(m jetstream.Msg) {
+		var r pipeline.ResultMessage
+		if err := json.Unmarshal(m.Data(), &r); err != nil {
+			s.log.Error().Err(err).Str("subject", m.Subject()).Msg("undecodable result skipped")
+			_ = m.Term()
+			return
+		}
+		hctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		if _, err := s.FromResult(hctx, &r); err != nil {
+			s.log.Error().Err(err).Str("call", r.Call.ID).Msg("review item not created; will retry")
+			_ = m.NakWithDelay(time.Second)
+			return
+		}
+		_ = m.Ack()
+	})
+	if err != nil {
+		return fmt.Errorf("review: consume %s: %w", pipeline.StreamResults, err)
+	}
+	<-ctx.Done()
+	cc.Stop()
+	return ctx.Err()
+}

@@ -1,0 +1,262 @@
+package review
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/rs/zerolog"
+
+	"github.com/callscribe/callscribe/classify"
+	"github.com/callscribe/callscribe/pipeline"
+	"github.com/callscribe/callscribe/record"
+)
+
+// Names on the NATS server.
+const (
+	BucketReview     = "REVIEW"
+	StreamRecords    = "RECORDS"
+	ConsumerReview   = "review"
+	subjectConfirmed = "records.confirmed."
+)
+
+// SubjectConfirmed is where a confirmed call's FHIR Bundle is published.
+func SubjectConfirmed(id string) string { return subjectConfirmed + id }
+
+// ErrConflict means the item changed since it was read (another user acted
+// first); reload and try again.
+var ErrConflict = errors.New("the proposal was changed by someone else; reload it")
+
+// Config sets up a Store.
+type Config struct {
+	// Replicas for the bucket and stream; 0 means 1.
+	Replicas int
+	// SystemBase prefixes identifier systems in FHIR records (record.DefaultSystemBase if empty).
+	SystemBase string
+	// BaseURL of the review UI, for the link back to the call in records; optional.
+	BaseURL string
+	// FHIRServer, if set, receives every confirmed record as well.
+	FHIRServer *record.Poster
+	Log        zerolog.Logger
+	// Now is the clock; time.Now if nil.
+	Now func() time.Time
+}
+
+// Store keeps review items in the REVIEW bucket.
+type Store struct {
+	c   *pipeline.Client
+	js  jetstream.JetStream
+	kv  jetstream.KeyValue
+	cfg Config
+	log zerolog.Logger
+}
+
+// Open creates or updates the REVIEW bucket and RECORDS stream and returns
+// a Store on them. The pipeline's streams must exist (EnsureStreams).
+func Open(ctx context.Context, c *pipeline.Client, cfg Config) (*Store, error) {
+	if cfg.Replicas == 0 {
+		cfg.Replicas = 1
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	js := c.JetStream()
+	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      BucketReview,
+		Description: "call ID → proposal or triage item with its history",
+		Storage:     jetstream.FileStorage,
+		Replicas:    cfg.Replicas,
+		History:     64,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open review store: bucket %s: %w", BucketReview, err)
+	}
+	if _, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        StreamRecords,
+		Description: "FHIR R4 transaction Bundles (DocumentReference + Provenance) of confirmed calls",
+		Subjects:    []string{subjectConfirmed + "*"},
+		Retention:   jetstream.LimitsPolicy,
+		Storage:     jetstream.FileStorage,
+		Replicas:    cfg.Replicas,
+		Duplicates:  pipeline.DefaultDuplicateWindow,
+		AllowDirect: true,
+		Discard:     jetstream.DiscardNew,
+	}); err != nil {
+		return nil, fmt.Errorf("open review store: stream %s: %w", StreamRecords, err)
+	}
+	return &Store{c: c, js: js, kv: kv, cfg: cfg, log: cfg.Log.With().Str("component", "review").Logger()}, nil
+}
+
+// Pipeline is the pipeline client the store reads results and audio through.
+func (s *Store) Pipeline() *pipeline.Client { return s.c }
+
+// Get returns the item for a call; the error wraps pipeline.ErrNotFound.
+func (s *Store) Get(ctx context.Context, id string) (Item, error) {
+	if !pipeline.ValidID(id) {
+		return Item{}, fmt.Errorf("review item: %w: malformed call ID", pipeline.ErrInvalidCall)
+	}
+	e, err := s.kv.Get(ctx, id)
+	if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
+		return Item{}, fmt.Errorf("review item %s: %w", id, pipeline.ErrNotFound)
+	}
+	if err != nil {
+		return Item{}, fmt.Errorf("review item %s: %w", id, err)
+	}
+	var it Item
+	if err := json.Unmarshal(e.Value(), &it); err != nil {
+		return Item{}, fmt.Errorf("review item %s: decode revision %d: %w", id, e.Revision(), err)
+	}
+	it.Revision = e.Revision()
+	return it, nil
+}
+
+// Filter narrows List. Zero fields match everything.
+type Filter struct {
+	Line   string
+	State  State
+	Kind   Kind
+	From   time.Time // call started at or after
+	Before time.Time // call started before
+}
+
+func (f Filter) match(it Item) bool {
+	return (f.Line == "" || it.Call.Line == f.Line) &&
+		(f.State == "" || it.State == f.State) &&
+		(f.Kind == "" || it.Kind == f.Kind) &&
+		(f.From.IsZero() || !it.Call.StartedAt.Before(f.From)) &&
+		(f.Before.IsZero() || it.Call.StartedAt.Before(f.Before))
+}
+
+// List returns the matching items, oldest call first: the queue order, so
+// nobody's call waits behind newer ones. It reads every key, which is fine
+// for a review queue of thousands; a larger deployment would index by state.
+func (s *Store) List(ctx context.Context, f Filter) ([]Item, error) {
+	keys, err := s.kv.ListKeys(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list review items: %w", err)
+	}
+	var out []Item
+	for k := range keys.Keys() {
+		it, err := s.Get(ctx, k)
+		if errors.Is(err, pipeline.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("list review items: %w", err)
+		}
+		if f.match(it) {
+			out = append(out, it)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].Call.StartedAt.Equal(out[j].Call.StartedAt) {
+			return out[i].Call.StartedAt.Before(out[j].Call.StartedAt)
+		}
+		return out[i].CallID < out[j].CallID
+	})
+	return out, nil
+}
+
+// FromResult makes the review item for a pipeline result: a proposal for a
+// clinical call, a triage item for an uncertain one, nothing for an
+// administrative one. It is idempotent: a call that already has an item
+// keeps it (created false), whatever has happened to it since.
+func (s *Store) FromResult(ctx context.Context, r *pipeline.ResultMessage) (created bool, err error) {
+	var kind Kind
+	var state State
+	switch r.Decision.Label {
+	case classify.Clinical:
+		kind, state = KindProposal, StateProposed
+	case classify.Uncertain:
+		kind, state = KindTriage, StateTriage
+	default:
+		return false, nil
+	}
+	now := s.cfg.Now().UTC()
+	it := Item{
+		CallID: r.Call.ID, Kind: kind, State: state, Retention: RetentionPending, Call: r.Call,
+		Label: r.Decision.Label, Reasons: r.Decision.Reasons, RulesVersion: r.Decision.RulesVersion,
+		CreatedAt: now, UpdatedAt: now,
+		History: []Event{{At: now, Actor: System, Action: ActionCreated, To: state, Reason: "classified " + string(r.Decision.Label)}},
+	}
+	if r.Transcript != nil {
+		it.CallDuration = r.Transcript.Duration
+	}
+	data, err := json.Marshal(it)
+	if err != nil {
+		return false, fmt.Errorf("review item %s: encode: %w", r.Call.ID, err)
+	}
+	if _, err := s.kv.Create(ctx, r.Call.ID, data); errors.Is(err, jetstream.ErrKeyExists) {
+		return false, nil
+	} else if err != nil {
+		return false, fmt.Errorf("review item %s: create: %w", r.Call.ID, err)
+	}
+	s.log.Info().Str("call", r.Call.ID).Str("state", string(state)).Msg("review item created")
+	return true, nil
+}
+
+// update applies change to the item at the revision it was read and writes
+// it back only if nobody changed it in between.
+func (s *Store) update(ctx context.Context, id string, rev uint64, change func(*Item) error) (Item, error) {
+	it, err := s.Get(ctx, id)
+	if err != nil {
+		return Item{}, err
+	}
+	if rev != 0 && it.Revision != rev {
+		return Item{}, ErrConflict
+	}
+	if err := change(&it); err != nil {
+		return Item{}, err
+	}
+	data, err := json.Marshal(it)
+	if err != nil {
+		return Item{}, fmt.Errorf("review item %s: encode: %w", id, err)
+	}
+	n, err := s.kv.Update(ctx, id, data, it.Revision)
+	if err != nil {
+		var apiErr *jetstream.APIError
+		if errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence {
+			return Item{}, ErrConflict
+		}
+		return Item{}, fmt.Errorf("review item %s: write: %w", id, err)
+	}
+	it.Revision = n
+	return it, nil
+}
+
+// Confirm confirms (or amends and confirms) a proposal read at revision rev
+// (0: whatever is current), then delivers its FHIR record. If delivery
+// fails the confirmation stands, the error wraps ErrNotDelivered, the
+// failure is kept on the item for the UI, and PublishPending retries it.
+func (s *Store) Confirm(ctx context.Context, id string, rev uint64, a Actor, in ConfirmInput) (Item, error) {
+	it, err := s.update(ctx, id, rev, func(it *Item) error { return it.Confirm(a, in, s.cfg.Now()) })
+	if err != nil {
+		return Item{}, fmt.Errorf("confirm %s: %w", id, err)
+	}
+	s.log.Info().Str("call", id).Str("by", a.ID).Str("state", string(it.State)).Msg("proposal confirmed")
+	return s.publish(ctx, it)
+}
+
+// Reject rejects a proposal read at revision rev.
+func (s *Store) Reject(ctx context.Context, id string, rev uint64, a Actor, reason string, notClinical bool) (Item, error) {
+	it, err := s.update(ctx, id, rev, func(it *Item) error { return it.Reject(a, reason, notClinical, s.cfg.Now()) })
+	if err != nil {
+		return Item{}, fmt.Errorf("reject %s: %w", id, err)
+	}
+	s.log.Info().Str("call", id).Str("by", a.ID).Str("retention", string(it.Retention)).Msg("proposal rejected")
+	return it, nil
+}
+
+// Triage decides an uncertain call read at revision rev.
+func (s *Store) Triage(ctx context.Context, id string, rev uint64, a Actor, label classify.Label, reason string) (Item, error) {
+	it, err := s.update(ctx, id, rev, func(it *Item) error { return it.Triage(a, label, reason, s.cfg.Now()) })
+	if err != nil {
+		return Item{}, fmt.Errorf("triage %s: %w", id, err)
+	}
+	s.log.Info().Str("call", id).Str("by", a.ID).Str("state", string(it.State)).Msg("call triaged")
+	return it, nil
+}

@@ -1,0 +1,40 @@
+package web
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestLoadOrCreateAccounts(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "conf", "accounts.json")
+	accts, created, err := LoadOrCreateAccounts(path)
+	if err != nil || !created || len(accts) != 4 {
+		t.Fatalf("created %v, %d accounts, err %v", created, len(accts), err)
+	}
+	pw, err := os.ReadFile(path + ".initial-passwords")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{path, path + ".initial-passwords"} {
+		if st, _ := os.Stat(f); st.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v", f, st.Mode())
+		}
+	}
+	hashes, _ := os.ReadFile(path)
+	for _, line := range strings.Split(strings.TrimSpace(string(pw)), "\n")[1:] {
+		f := strings.Split(line, "\t")
+		if strings.Contains(string(hashes), f[2]) {
+			t.Fatal("plain password in the accounts file")
+		}
+		if ok, _ := CheckPassword(accts[f[0]].PasswordHash, f[2]); !ok || accts[f[0]].Role != f[1] {
+			t.Fatalf("account %s does not take its initial password", f[0])
+		}
+	}
+	// Second start: loaded, not recreated.
+	again, created, err := LoadOrCreateAccounts(path)
+	if err != nil || created || again["clinician"].PasswordHash != accts["clinician"].PasswordHash {
+		t.Fatalf("reload: created %v err %v", created, err)
+	}
+}

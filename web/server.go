@@ -1,0 +1,241 @@
+// Package web is the clinicians' review UI: a queue of proposals and triage
+// items, a page per call with its transcript, rule hits and audio, and the
+// confirm / amend / reject / triage actions. Pages are rendered on the
+// server (html/template, embedded); the little JavaScript there is (audio
+// seeking and keyboard shortcuts) is a static file, so a strict
+// Content-Security-Policy forbids any inline script.
+//
+// Access: local accounts (argon2id), sessions in Secure, HttpOnly,
+// SameSite=Strict cookies with an idle timeout, a CSRF token on every form,
+// and roles enforced on every handler: only clinicians see transcripts or
+// hear audio; admin staff, the DPO and auditors see call time, line, state
+// and history.
+package web
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/callscribe/callscribe/pipeline"
+	"github.com/callscribe/callscribe/review"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+const (
+	sessionCookie = "callscribe_session"
+	loginCookie   = "callscribe_login"
+	// DefaultIdleTimeout logs out a session left alone this long: a
+	// workstation left unlocked in a clinic should not stay signed in.
+	DefaultIdleTimeout = 15 * time.Minute
+	maxSession         = 12 * time.Hour
+	maxForm            = 1 << 20
+)
+
+// Config sets up the UI.
+type Config struct {
+	Store    *review.Store
+	Accounts Accounts
+	Log      zerolog.Logger
+	// IdleTimeout; 0 means DefaultIdleTimeout.
+	IdleTimeout time.Duration
+	// InsecureCookies drops the Secure attribute, for plain-HTTP development
+	// on a host that is not localhost. Never in production.
+	InsecureCookies bool
+	// Now is the clock; time.Now if nil.
+	Now func() time.Time
+	// OIDC adds sign-in through an identity provider beside the local
+	// accounts; nil: local accounts only.
+	OIDC *OIDCConfig
+}
+
+// Server serves the review UI.
+type Server struct {
+	cfg      Config
+	store    *review.Store
+	sessions *sessions
+	tmpl     *template.Template
+	log      zerolog.Logger
+	// dummyHash is checked for unknown usernames so a login takes as long
+	// whether or not the account exists.
+	dummyHash string
+	oidc      *oidcLogin
+}
+
+// New builds the UI server.
+func New(cfg Config) (*Server, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("web: no review store")
+	}
+	if cfg.IdleTimeout == 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	t, err := template.New("").Funcs(funcs).ParseFS(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("web: templates: %w", err)
+	}
+	dummy, err := HashPassword(newToken())
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg: cfg, store: cfg.Store, tmpl: t, dummyHash: dummy,
+		log:      cfg.Log.With().Str("component", "web").Logger(),
+		sessions: &sessions{m: map[[32]byte]*session{}, idle: cfg.IdleTimeout, max: maxSession, clock: cfg.Now},
+	}
+	if cfg.OIDC != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if s.oidc, err = newOIDC(ctx, *cfg.OIDC); err != nil {
+			return nil, fmt.Errorf("web: %w", err)
+		}
+	}
+	return s, nil
+}
+
+// Handler returns the UI's routes.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	static, _ := fs.Sub(staticFS, "static")
+	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	mux.HandleFunc("GET /login", s.loginPage)
+	mux.HandleFunc("POST /login", s.login)
+	mux.HandleFunc("POST /logout", s.authed(s.logout))
+	if s.oidc != nil {
+		mux.HandleFunc("GET /login/oidc", s.oidcStart)
+		mux.HandleFunc("GET /login/oidc/callback", s.oidcCallback)
+	}
+	mux.HandleFunc("GET /{$}", s.authed(s.queue))
+	mux.HandleFunc("GET /calls/{id}", s.authed(s.callPage))
+	mux.HandleFunc("GET /calls/{id}/audio", s.authed(s.audio))
+	mux.HandleFunc("POST /calls/{id}/confirm", s.authed(s.confirm))
+	mux.HandleFunc("POST /calls/{id}/reject", s.authed(s.reject))
+	mux.HandleFunc("POST /calls/{id}/triage", s.authed(s.triage))
+	return s.secureHeaders(mux)
+}
+
+// Serve runs the UI on addr until ctx ends: HTTPS when certFile and
+// keyFile are given, else plain HTTP (for localhost, or behind a
+// TLS-terminating proxy; the cookies stay Secure unless InsecureCookies).
+func (s *Server) Serve(ctx context.Context, addr, certFile, keyFile string) error {
+	hs := &http.Server{
+		Addr: addr, Handler: s.Handler(),
+		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute,
+	}
+	errc := make(chan error, 1)
+	go func() {
+		if certFile != "" {
+			errc <- hs.ListenAndServeTLS(certFile, keyFile)
+			return
+		}
+		errc <- hs.ListenAndServe()
+	}()
+	s.log.Info().Str("addr", addr).Bool("tls", certFile != "").Msg("review UI listening")
+	select {
+	case err := <-errc:
+		return fmt.Errorf("review UI on %s: %w", addr, err)
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = hs.Shutdown(sctx)
+		return nil
+	}
+}
+
+// secureHeaders sets the headers every response needs: no framing, no
+// inline script, no referrer leaking call IDs, no caching of health data.
+func (s *Server) secureHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; media-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		if r.TLS != nil {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
+		if !strings.HasPrefix(r.URL.Path, "/static/") {
+			h.Set("Cache-Control", "no-store")
+		}
+		if r.Method == http.MethodPost && !sameOrigin(r) {
+			http.Error(w, "cross-site request refused", http.StatusForbidden)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// sameOrigin is the first CSRF layer: browsers send Sec-Fetch-Site or
+// Origin on every POST; a cross-site one is refused before any handler
+// runs. The per-session token is the second.
+func sameOrigin(r *http.Request) bool {
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" {
+		return site == "same-origin" || site == "none"
+	}
+	if o := r.Header.Get("Origin"); o != "" && o != "null" {
+		return strings.TrimPrefix(strings.TrimPrefix(o, "https://"), "http://") == r.Host
+	}
+	return true
+}
+
+type authedHandler func(w http.ResponseWriter, r *http.Request, sess *session)
+
+// authed requires a live session and, on POST, its CSRF token.
+func (s *Server) authed(h authedHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		c, err := r.Cookie(sessionCookie)
+		var sess *session
+		if err == nil {
+			sess = s.sessions.get(c.Value)
+		}
+		if sess == nil {
+			if r.Method == http.MethodGet && !strings.HasSuffix(r.URL.Path, "/audio") {
+				http.Redirect(w, r, "/login?expired=1", http.StatusSeeOther)
+				return
+			}
+			http.Error(w, "not signed in (or the session timed out)", http.StatusUnauthorized)
+			return
+		}
+		if r.Method == http.MethodPost {
+			r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+			if err := r.ParseForm(); err != nil {
+				http.Error(w, "bad form", http.StatusBadRequest)
+				return
+			}
+			if !equalToken(r.PostFormValue("csrf"), sess.csrf) {
+				http.Error(w, "the form expired; reload the page", http.StatusForbidden)
+				return
+			}
+		}
+		h(w, r, sess)
+	}
+}
+
+func (s *Server) setCookie(w http.ResponseWriter, name, value string, maxAge int) {
+	http.SetCookie(w, &http.Cookie{
+		Name: name, Value: value, Path: "/", MaxAge: maxAge,
+		HttpOnly: true, Secure: !s.cfg.InsecureCookies, SameSite: http.SameSiteStrictMode,
+	})
+}
+
+// callID reads and checks the {id} path value.
+func callID(r *http.Request) (string, bool) {
+	id := r.PathValue("id")
+	return id, pipeline.ValidID(id)
+}
