@@ -35,10 +35,11 @@ gomodcache=$(go env GOMODCACHE)
 gocache=$(go env GOCACHE)
 modelcache=${CALLSCRIBE_MODEL_CACHE:-$HOME/.cache/callscribe/models}
 datadir=$HOME/.local/share/callscribe   # serve's default data folder
-mkdir -p "$gomodcache" "$gocache" "$modelcache" "$datadir"
+confdir=$HOME/.config/callscribe        # the review UI's accounts
+mkdir -p "$gomodcache" "$gocache" "$modelcache" "$datadir" "$confdir"
 
 # Paths to bind at the same place inside the root; ../shared only if present.
-binds=("$here" "$goroot" "$gomodcache" "$gocache" "$modelcache" "$datadir" /proc /dev /sys)
+binds=("$here" "$goroot" "$gomodcache" "$gocache" "$modelcache" "$datadir" "$confdir" /proc /dev /sys)
 shared=$(cd "$here/.." && pwd)/shared
 [ -d "$shared" ] && binds+=("$shared")
 [ -n "${CALLSCRIBE_EXTRA_BINDS:-}" ] && for b in $CALLSCRIBE_EXTRA_BINDS; do binds+=("$b"); done
