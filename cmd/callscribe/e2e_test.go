@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -135,33 +134,12 @@ func TestServeEndToEnd(t *testing.T) {
 	}
 }
 
-func meta(id string) pipeline.CallMeta {
-	return pipeline.CallMeta{ID: id, StartedAt: time.Now().UTC(), Line: "spa-main", RecordingConsent: true}
-}
-
 func ingest(t *testing.T, c *pipeline.Client, id string, data []byte) {
 	t.Helper()
 	res, err := c.Ingest(context.Background(), meta(id), bytes.NewReader(data))
 	if err != nil || res.Duplicate {
 		t.Fatalf("ingest %s: %+v, %v", id, res, err)
 	}
-}
-
-func waitSettled(t *testing.T, c *pipeline.Client, id string) pipeline.CallState {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Minute)
-	for time.Now().Before(deadline) {
-		st, err := c.State(context.Background(), id)
-		if err != nil && !errors.Is(err, pipeline.ErrNotFound) {
-			t.Fatalf("state %s: %v", id, err)
-		}
-		if err == nil && st.State.Settled() {
-			return st
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Fatalf("call %s did not settle", id)
-	return pipeline.CallState{}
 }
 
 func subjectCount(t *testing.T, c *pipeline.Client, stream, subject string) uint64 {
