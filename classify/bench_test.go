@@ -1,6 +1,9 @@
 package classify
 
 import (
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -44,15 +47,77 @@ func TestTypicalCallIsClinical(t *testing.T) {
 	}
 }
 
+// textBytes is the size of a transcript's text, the unit of throughput:
+// MB/s in these benchmarks is megabytes of transcript text per second on
+// one core.
+func textBytes(t *transcribe.Transcript) int64 {
+	n := 0
+	for _, s := range t.Segments {
+		n += len(s.Text)
+	}
+	return int64(n)
+}
+
+// BenchmarkClassify classifies a typical one-minute call (about 1 KB of
+// text in 14 segments) with the full default rules.
 func BenchmarkClassify(b *testing.B) {
 	c := defaultClassifier(b)
 	tr := typicalCall()
+	b.SetBytes(textBytes(tr))
 	b.ReportAllocs()
 	for b.Loop() {
 		c.Classify(tr)
 	}
 }
 
+// BenchmarkClassifyDevCalls classifies the reference transcripts of all the
+// labelled dev calls (about 50 KB), each split into its turns as segments.
+func BenchmarkClassifyDevCalls(b *testing.B) {
+	c := defaultClassifier(b)
+	var trs []*transcribe.Transcript
+	var n int64
+	names, _ := filepath.Glob(filepath.Join(devCallsDir, "call-*.txt"))
+	if len(names) == 0 {
+		b.Skipf("no dev calls at %s", devCallsDir)
+	}
+	for _, name := range names {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		tr := &transcribe.Transcript{}
+		for i, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+			tr.Segments = append(tr.Segments, transcribe.Segment{Index: i, Text: line, AvgLogProb: -0.3,
+				Start: time.Duration(i) * 4 * time.Second, End: time.Duration(i+1) * 4 * time.Second})
+		}
+		trs = append(trs, tr)
+		n += textBytes(tr)
+	}
+	b.SetBytes(n)
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, tr := range trs {
+			c.Classify(tr)
+		}
+	}
+}
+
+// BenchmarkClassifyParallel shows that classifiers scale across cores
+// (each call takes its own pooled working memory).
+func BenchmarkClassifyParallel(b *testing.B) {
+	c := defaultClassifier(b)
+	tr := typicalCall()
+	b.SetBytes(textBytes(tr))
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			c.Classify(tr)
+		}
+	})
+}
+
+// BenchmarkDefault compiles the embedded rules: parse the YAML, build the
+// vocabulary and the automata. This is the cost of a start or a reload.
 func BenchmarkDefault(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {

@@ -2,7 +2,8 @@ package classify
 
 import (
 	"fmt"
-	"strings"
+	"slices"
+	"sync"
 
 	"github.com/callscribe/callscribe/transcribe"
 )
@@ -10,15 +11,25 @@ import (
 // Classifier labels transcripts with one version of the rules. It is
 // immutable once built and safe for concurrent use.
 type Classifier struct {
-	version    string
-	decision   decisionConfig
-	quality    qualityConfig
-	rules      []rule
-	contexts   []contextRule
-	stemAC     automaton
-	exactAC    automaton
-	fuzzy      []fuzzyTerm
-	knownWords map[string]bool // one-word terms of any rule, never fuzzy-matched
+	version  string
+	decision decisionConfig
+	quality  qualityConfig
+	rules    []rule
+	contexts []contextRule
+	stemmed  wordMatcher         // terms matched by stem
+	exact    wordMatcher         // terms matched as spelt (after normalisation)
+	vocab    map[string]wordInfo // every spelling of every word in a term
+	table    wordTable           // the same, for the lexer
+	fuzzy    []fuzzyTerm
+	// fuzzyByLen lists, for each word length, the tolerant terms a word of
+	// that length can be within their allowed edits of.
+	fuzzyByLen []fuzzyBucket
+	// fuzzyOf gives the tolerant-term index of each rule term, or -1.
+	fuzzyOf [][]int32
+	// maxTermWords is the most words in any term: a hit can only be
+	// covered by another that starts at most this many words before it.
+	maxTermWords int
+	scratch      sync.Pool // *scratch
 }
 
 // rule is a lexicon rule ready for matching.
@@ -42,36 +53,81 @@ type contextRule struct {
 // decision so a label can be traced to the lexicon that produced it.
 func (c *Classifier) Version() string { return c.version }
 
+// scratch is the working memory of one Classify call, pooled so that
+// classifying a call allocates little beyond the Decision it returns.
+type scratch struct {
+	lexer
+	runs     [2]phraseRuns // stemmed, exact
+	spans    []span
+	found    []match
+	kept     []match
+	scores   []termScore
+	admins   []patternRef
+	lists    [3]termList // clinical, administrative, suppressed
+	contexts []span
+	seen     []uint64 // open-addressing set of n-gram hashes
+	wordsIn  []int
+	doubtful []bool
+	fuzzyHit []bool
+	edits    editScratch
+}
+
 // build compiles validated rules into a classifier. It rejects what only
 // shows once terms are normalised: the same term twice (also as two
 // inflections of one word, which would only duplicate hits), an exact term
 // that a stemmed term would match anyway, and context phrases that contain
 // no clinical term and so could never suppress anything.
 func build(rf ruleFile) (*Classifier, error) {
+	c, _, err := compile(rf)
+	return c, err
+}
+
+// compile is build, also returning the vocabulary (for tests).
+func compile(rf ruleFile) (*Classifier, *vocabulary, error) {
 	c := &Classifier{
-		version:    rf.Version,
-		decision:   rf.Decision,
-		quality:    rf.Quality,
-		knownWords: map[string]bool{},
+		version:  rf.Version,
+		decision: rf.Decision,
+		quality:  rf.Quality,
 	}
-	stemB, exactB := newAutomatonBuilder(), newAutomatonBuilder()
-	if err := c.addRules(rf.Rules, stemB, exactB); err != nil {
-		return nil, err
+	v := newVocabulary()
+	stemB, exactB := newMatcherBuilder(), newMatcherBuilder()
+	if err := c.addRules(rf.Rules, v, stemB, exactB); err != nil {
+		return nil, nil, err
 	}
-	if err := c.addContexts(rf.Contexts, stemB, exactB); err != nil {
-		return nil, err
+	if err := c.addContexts(rf.Contexts, v, stemB, exactB); err != nil {
+		return nil, nil, err
 	}
-	c.stemAC, c.exactAC = stemB.build(), exactB.build()
+	if len(v.exactID) >= maxWordID || len(v.stemID) >= maxWordID {
+		return nil, nil, fmt.Errorf("the rules use more than %d different words", maxWordID-1)
+	}
+	c.vocab = v.words()
+	c.table = newWordTable(c.vocab)
+	c.stemmed, c.exact = stemB.build(len(v.stemID)), exactB.build(len(v.exactID))
+	c.indexFuzzy()
 	if err := c.checkContextsCanSuppress(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return c, nil
+	return c, v, nil
+}
+
+// ids gives the IDs of a term's words in one alphabet, adding new words.
+func (v *vocabulary) ids(words []string, exact bool) []uint16 {
+	alphabet := v.stemID
+	if exact {
+		alphabet = v.exactID
+	}
+	out := make([]uint16, len(words))
+	for i, w := range words {
+		out[i] = v.id(alphabet, w)
+	}
+	return out
 }
 
 // addRules adds the lexicon's terms to the automata and collects the words
 // for misspelling matches.
-func (c *Classifier) addRules(specs []ruleSpec, stemB, exactB *automatonBuilder) error {
+func (c *Classifier) addRules(specs []ruleSpec, v *vocabulary, stemB, exactB *matcherBuilder) error {
 	owner := map[string]string{}
+	stemOwner := map[string]patternRef{}
 	for i, rs := range specs {
 		r := rule{
 			id: rs.ID, category: rs.Category, class: Label(rs.Class), weight: 1,
@@ -81,29 +137,33 @@ func (c *Classifier) addRules(specs []ruleSpec, stemB, exactB *automatonBuilder)
 			r.weight = *rs.Weight
 		}
 		c.rules = append(c.rules, r)
+		c.fuzzyOf = append(c.fuzzyOf, slices.Repeat([]int32{-1}, len(rs.Terms)))
 		for j, term := range rs.Terms {
-			surface := patternOf(term, true)
+			norms := patternWords(term, true)
+			c.maxTermWords = max(c.maxTermWords, len(norms))
+			surface := joinWords(norms)
 			if prev, dup := owner[surface]; dup {
 				return fmt.Errorf("rule %q: term %q is already a term of rule %q", r.id, term, prev)
 			}
 			owner[surface] = r.id
 			ref := patternRef{index: i, term: j}
 			if r.exact {
-				exactB.add(surface, ref)
+				exactB.add(v.ids(norms, true), ref)
 			} else {
-				p := patternOf(term, false)
-				if at, dup := stemB.index[p]; dup {
-					prev := stemB.refs[at][0]
+				stems := patternWords(term, false)
+				key := joinWords(stems)
+				if prev, dup := stemOwner[key]; dup {
 					return fmt.Errorf("rule %q: term %q is the same as term %q of rule %q once stemmed",
 						r.id, term, specs[prev.index].Terms[prev.term], specs[prev.index].ID)
 				}
-				stemB.add(p, ref)
+				stemOwner[key] = ref
+				stemB.add(v.ids(stems, false), ref)
 			}
-			if strings.Contains(surface, " ") {
+			if len(norms) != 1 {
 				continue
 			}
-			c.knownWords[surface] = true
 			if r.tolerant && len(surface) >= c.decision.TolerantMinLength {
+				c.fuzzyOf[i][j] = int32(len(c.fuzzy))
 				c.fuzzy = append(c.fuzzy, fuzzyTerm{rule: i, term: j, word: surface, maxEdits: maxEditsFor(surface), letters: letterSet(surface)})
 			}
 		}
@@ -115,33 +175,51 @@ func (c *Classifier) addRules(specs []ruleSpec, stemB, exactB *automatonBuilder)
 			continue
 		}
 		for _, term := range r.terms {
-			if at, ok := stemB.index[patternOf(term, false)]; ok {
-				other := c.rules[stemB.refs[at][0].index]
-				return fmt.Errorf("rule %q: exact term %q would also be matched by a stemmed term of rule %q; make that term exact too", r.id, term, other.id)
+			if ref, ok := stemOwner[joinWords(patternWords(term, false))]; ok {
+				return fmt.Errorf("rule %q: exact term %q would also be matched by a stemmed term of rule %q; make that term exact too", r.id, term, c.rules[ref.index].id)
 			}
 		}
 	}
 	return nil
 }
 
+func joinWords(ws []string) string {
+	n := 0
+	for _, w := range ws {
+		n += len(w) + 1
+	}
+	b := make([]byte, 0, n)
+	for i, w := range ws {
+		if i > 0 {
+			b = append(b, ' ')
+		}
+		b = append(b, w...)
+	}
+	return string(b)
+}
+
 // addContexts adds the context phrases to the automata.
-func (c *Classifier) addContexts(specs []contextSpec, stemB, exactB *automatonBuilder) error {
+func (c *Classifier) addContexts(specs []contextSpec, v *vocabulary, stemB, exactB *matcherBuilder) error {
 	phrases := map[string]string{}
 	for i, cs := range specs {
 		cx := contextRule{id: cs.ID, kind: cs.Kind, terms: cs.Terms}
 		c.contexts = append(c.contexts, cx)
 		exact := cs.Match == "exact"
 		for j, term := range cs.Terms {
-			p := patternOf(term, exact)
-			if prev, dup := phrases[p]; dup {
+			ws := patternWords(term, exact)
+			key := joinWords(ws)
+			if exact {
+				key = "=" + key
+			}
+			if prev, dup := phrases[key]; dup {
 				return fmt.Errorf("context %q: phrase %q is already a phrase of context %q", cx.id, term, prev)
 			}
-			phrases[p] = cx.id
+			phrases[key] = cx.id
 			ref := patternRef{context: true, index: i, term: j}
 			if exact {
-				exactB.add(p, ref)
+				exactB.add(v.ids(ws, true), ref)
 			} else {
-				stemB.add(p, ref)
+				stemB.add(v.ids(ws, false), ref)
 			}
 		}
 	}
@@ -152,12 +230,15 @@ func (c *Classifier) addContexts(specs []contextSpec, stemB, exactB *automatonBu
 // that holds no clinical term is a mistake in the rules (a typo, or a term
 // since removed), not a harmless extra.
 func (c *Classifier) checkContextsCanSuppress() error {
+	s := c.getScratch()
+	defer c.putScratch(s)
 	for _, cx := range c.contexts {
 		for _, term := range cx.terms {
-			toks := tokenise(term)
+			s.reset()
+			s.lex(term, 0)
 			found := false
-			for _, s := range c.spans(toks, make([]int, len(toks))) {
-				if !s.ref.context && c.rules[s.ref.index].class == Clinical {
+			for _, sp := range c.spans(s) {
+				if !sp.ref.context && c.rules[sp.ref.index].class == Clinical {
 					found = true
 					break
 				}
@@ -170,10 +251,25 @@ func (c *Classifier) checkContextsCanSuppress() error {
 	return nil
 }
 
-// spans runs both automata over the tokens.
-func (c *Classifier) spans(toks []token, segOf []int) []span {
-	out := c.stemAC.find(newStream(toks, false), segOf)
-	return append(out, c.exactAC.find(newStream(toks, true), segOf)...)
+func (c *Classifier) getScratch() *scratch {
+	if s, ok := c.scratch.Get().(*scratch); ok {
+		return s
+	}
+	return &scratch{lexer: lexer{table: &c.table}}
+}
+
+// putScratch returns working memory to the pool, unless one huge
+// transcript made it too big to keep.
+func (c *Classifier) putScratch(s *scratch) {
+	if cap(s.arena) > 1<<20 || cap(s.words) > 1<<17 {
+		return
+	}
+	c.scratch.Put(s)
+}
+
+func (s *scratch) reset() {
+	s.arena, s.words, s.spans = s.arena[:0], s.words[:0], s.spans[:0]
+	s.found, s.contexts = s.found[:0], s.contexts[:0]
 }
 
 // Classify labels a transcript. Hits name segments by their position in
@@ -184,23 +280,19 @@ func (c *Classifier) Classify(t *transcribe.Transcript) Decision {
 	if t != nil {
 		segs = t.Segments
 	}
-	var toks []token
-	var segOf []int
-	for i, s := range segs {
-		st := tokenise(s.Text)
-		toks = append(toks, st...)
-		for range st {
-			segOf = append(segOf, i)
-		}
+	s := c.getScratch()
+	defer c.putScratch(s)
+	s.reset()
+	for i := range segs {
+		s.lex(segs[i].Text, i)
 	}
-	q := measureQuality(segs, toks, segOf, c.quality.RepetitionNGram)
-	found := c.resolve(toks, segOf)
-	hits := make([]Hit, len(found))
-	for i, f := range found {
-		hits[i] = c.hit(f, segs, toks, segOf)
+	q, doubtful := c.measureQuality(s, segs)
+	found := c.resolve(s)
+	d := c.decide(s, q, found, doubtful)
+	d.Hits = make([]Hit, len(found))
+	for i := range found {
+		c.hit(&d.Hits[i], &found[i], segs, s.words, doubtful)
 	}
-	d := c.decide(q, found)
-	d.Hits = hits
 	return d
 }
 
@@ -211,24 +303,26 @@ func (c *Classifier) ClassifyText(text string) Decision {
 	return c.Classify(&transcribe.Transcript{Segments: []transcribe.Segment{{Text: text}}})
 }
 
-// hit turns a resolved match into the reported Hit, with its span in the
+// hit fills in the reported Hit for a resolved match, with its span in the
 // original segment text.
-func (c *Classifier) hit(f match, segs []transcribe.Segment, toks []token, segOf []int) Hit {
-	r := c.rules[f.ref.index]
-	seg := segs[segOf[f.first]]
-	start, end := toks[f.first].start, toks[f.last].end
-	return Hit{
+func (c *Classifier) hit(h *Hit, f *match, segs []transcribe.Segment, words []word, doubtful []bool) {
+	r := &c.rules[f.ref.index]
+	seg := &segs[f.seg]
+	start, end := words[f.first].start, words[f.last].end
+	*h = Hit{
 		RuleID:       r.id,
 		Category:     r.category,
 		Class:        r.class,
 		Text:         seg.Text[start:end],
-		Segment:      segOf[f.first],
-		Start:        start,
-		End:          end,
+		Term:         r.terms[f.ref.term],
+		Segment:      f.seg,
+		Start:        int(start),
+		End:          int(end),
 		AudioStart:   seg.Start,
 		AudioEnd:     seg.End,
 		Speaker:      seg.Speaker,
 		Tolerant:     f.tolerant,
+		Doubtful:     doubtful[f.seg],
 		Suppressed:   f.suppressedBy != "",
 		SuppressedBy: f.suppressedBy,
 	}

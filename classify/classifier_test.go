@@ -39,12 +39,12 @@ func TestContextSuppressesIdiomsPlacesAndHomonyms(t *testing.T) {
 		in, hit, by string
 	}{
 		{"Sorting out my appointment letters has been a headache.", "headache", "ctx.idiom.headache"},
-		{"I'm dying to know when my appointment is.", "dying", "ctx.idiom.dying"},
+		{"I'm dying to know when my appointment is. Is it in the letter?", "dying", "ctx.idiom.dying"},
 		{"The parking is driving me mad, where is the car park?", "mad", "ctx.idiom.mad"},
 		{"Can I rebook my appointment? The queue is killing me.", "killing me", "ctx.idiom.killing"},
 		{"Where is the pain clinic car park? My appointment is at ten.", "pain", "ctx.place.service-names"},
 		{"I depressed the button on the barrier at the car park and nothing happened.", "depressed", "ctx.homonym.depressed"},
-		{"I'll join the video appointment on my tablet.", "tablet", "ctx.homonym.devices"},
+		{"I'll join the video appointment on my tablet; the link is in the letter.", "tablet", "ctx.homonym.devices"},
 		{"The number for the bus depot is on the letter.", "depot", "ctx.homonym.devices"},
 		{"Don't panic, I'll rebook the appointment for you.", "panic", "ctx.idiom.panic"},
 	}
@@ -181,7 +181,7 @@ func TestUntrustworthyTranscriptsAreUncertain(t *testing.T) {
 		{"repetition loop", &transcribe.Transcript{Segments: segs(
 			"I need to rebook my appointment.", "Thank you for watching.", "Thank you for watching.",
 			"Thank you for watching.", "Thank you for watching.", "Thank you for watching.")}, "repeats itself"},
-		{"loop at the end of a long call", &transcribe.Transcript{Segments: append(typicalCall().Segments, segs(
+		{"loop at the end of a long call", &transcribe.Transcript{Segments: append(adminCall().Segments, segs(
 			"So I'll see you then.", "So I'll see you then.", "So I'll see you then.", "So I'll see you then.",
 			"So I'll see you then.", "So I'll see you then.", "So I'll see you then.", "So I'll see you then.")...)},
 			"part of the transcript repeats itself"},
@@ -195,6 +195,20 @@ func TestUntrustworthyTranscriptsAreUncertain(t *testing.T) {
 			s[1].NoSpeechProb = 0.9
 			return s
 		}()}, "not speech"},
+		{"half the words barely understood", &transcribe.Transcript{Segments: func() []transcribe.Segment {
+			s := adminCall().Segments
+			for i := range s[:len(s)/2] {
+				s[i].AvgLogProb = -1.3
+			}
+			return s
+		}()}, "barely understood"},
+		{"low average log-probability over the call", &transcribe.Transcript{Segments: func() []transcribe.Segment {
+			s := adminCall().Segments
+			for i := range s {
+				s[i].AvgLogProb = -0.9
+			}
+			return s
+		}()}, "unsure of the words"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -214,15 +228,16 @@ func TestUntrustworthyTranscriptsAreUncertain(t *testing.T) {
 
 func TestQualityMeasures(t *testing.T) {
 	c := defaultClassifier(t)
-	s := segs("I can't make my appointment.", "Please ring me back on my mobile.")
-	s[0].AvgLogProb, s[1].AvgLogProb = -0.2, -0.5
+	s := segs("I can't make my appointment.", "Please ring me back on my mobile.", "Yes.")
+	s[0].AvgLogProb, s[1].AvgLogProb, s[2].AvgLogProb = -0.2, -0.5, -1.5
 	s[1].NoSpeechProb = 0.3
 	q := c.Classify(&transcribe.Transcript{Segments: s}).Quality
 	// "can't" is one word though it reads as "can not".
-	want := Quality{Segments: 2, Words: 12, SpeechSeconds: 8, MaxNoSpeechProb: 0.3}
-	want.AvgLogProb = (5*-0.2 + 7*-0.5) / 12
+	want := Quality{Segments: 3, Words: 13, SpeechSeconds: 12, MaxNoSpeechProb: 0.3, DoubtfulWords: 1, DoubtfulShare: 1.0 / 13}
+	want.AvgLogProb = (5*-0.2 + 7*-0.5 + 1*-1.5) / 13
 	if q.Segments != want.Segments || q.Words != want.Words || q.SpeechSeconds != want.SpeechSeconds ||
-		q.MaxNoSpeechProb != want.MaxNoSpeechProb || fmt.Sprintf("%.6f", q.AvgLogProb) != fmt.Sprintf("%.6f", want.AvgLogProb) {
+		q.MaxNoSpeechProb != want.MaxNoSpeechProb || fmt.Sprintf("%.6f", q.AvgLogProb) != fmt.Sprintf("%.6f", want.AvgLogProb) ||
+		q.DoubtfulWords != want.DoubtfulWords || q.DoubtfulShare != want.DoubtfulShare {
 		t.Errorf("quality %+v, want %+v", q, want)
 	}
 	if q.RepetitionRatio != 0 || q.LongestRepeatWords != 0 {

@@ -6,31 +6,45 @@ import (
 	"strings"
 )
 
-// decide turns quality and evidence into a label with its reasons. The order
-// of the tests encodes the cost of mistakes: an untrustworthy transcript or
-// weak clinical evidence goes to a person, and only a call with no clinical
-// evidence at all, but some administrative evidence, is called
-// administrative, because that label leads to deletion.
-func (c *Classifier) decide(q Quality, found []match) Decision {
-	d := Decision{Quality: q, RulesVersion: c.version, Reasons: []string{}}
-	ev := c.summarise(found)
+// decide turns quality and evidence into a label with its reasons. The
+// order of the tests encodes the cost of mistakes. Clinical evidence from
+// trustworthy text makes a call clinical whatever else is wrong with the
+// transcript: the call holds clinical information, and nothing that is
+// missing could make it administrative. Only a call with no clinical
+// evidence at all, enough administrative evidence and a transcript that can
+// be trusted is administrative, because that label leads to deletion; every
+// other call goes to a person.
+func (c *Classifier) decide(s *scratch, q Quality, found []match, doubtful []bool) Decision {
+	d := Decision{Quality: q, RulesVersion: c.version, Reasons: make([]string, 0, 4)}
+	ev := c.summarise(s, found, doubtful)
 	problems := c.qualityProblems(q)
+	th := c.decision.ClinicalThreshold
 	switch {
+	case ev.score >= th:
+		d.Label = Clinical
+		d.Reasons = append(d.Reasons, fmt.Sprintf("clinical evidence scores %.1f (threshold %.1f): %s", ev.score, th, ev.clinical))
+		for _, p := range problems {
+			d.Reasons = append(d.Reasons, "transcript quality (does not change the label): "+p)
+		}
 	case len(problems) > 0:
 		d.Label = Uncertain
 		d.Reasons = append(d.Reasons, problems...)
-		if ev.score > 0 {
-			d.Reasons = append(d.Reasons, fmt.Sprintf("clinical evidence (score %.1f) was found but the transcript cannot be relied on: %s", ev.score, ev.clinical))
+		if ev.score+ev.doubtfulScore > 0 {
+			d.Reasons = append(d.Reasons, fmt.Sprintf("clinical evidence (score %.1f) was found but the transcript cannot be relied on: %s", ev.score+ev.doubtfulScore, ev.clinical))
 		}
-	case ev.score >= c.decision.ClinicalThreshold:
-		d.Label = Clinical
-		d.Reasons = append(d.Reasons, fmt.Sprintf("clinical evidence scores %.1f (threshold %.1f): %s", ev.score, c.decision.ClinicalThreshold, ev.clinical))
-	case ev.score > 0:
+	case ev.score+ev.doubtfulScore >= th:
 		d.Label = Uncertain
-		d.Reasons = append(d.Reasons, fmt.Sprintf("only weak clinical evidence (score %.1f, below %.1f), which a person should judge: %s", ev.score, c.decision.ClinicalThreshold, ev.clinical))
-	case ev.admin == "" && c.decision.RequireAdminEvidence:
+		d.Reasons = append(d.Reasons, fmt.Sprintf("clinical evidence (score %.1f) reaches the threshold only with words from segments that were probably not speech or barely understood, so it may be invented; a person should listen: %s", ev.score+ev.doubtfulScore, ev.clinical))
+	case ev.score+ev.doubtfulScore > 0:
 		d.Label = Uncertain
-		d.Reasons = append(d.Reasons, "no clinical and no administrative terms were found, so the lexicon cannot tell what the call is about")
+		d.Reasons = append(d.Reasons, fmt.Sprintf("only weak clinical evidence (score %.1f, below %.1f), which a person should judge: %s", ev.score+ev.doubtfulScore, th, ev.clinical))
+	case ev.adminScore < c.decision.MinAdminScore:
+		d.Label = Uncertain
+		if ev.admin == "" {
+			d.Reasons = append(d.Reasons, "no clinical and no administrative terms were found, so the lexicon cannot tell what the call is about")
+		} else {
+			d.Reasons = append(d.Reasons, fmt.Sprintf("no clinical terms, but the administrative evidence is thin (score %.1f, below %.1f), too little to show that the call is administrative", ev.adminScore, c.decision.MinAdminScore))
+		}
 	default:
 		d.Label = Administrative
 		d.Reasons = append(d.Reasons, "no clinical terms were found")
@@ -46,22 +60,31 @@ func (c *Classifier) decide(q Quality, found []match) Decision {
 
 // evidence is the found terms condensed for decision and explanation.
 type evidence struct {
-	score      float64
-	clinical   string // "medication: sertraline; risk: suicidal"
-	admin      string
-	suppressed string
+	score         float64 // clinical, from trustworthy segments
+	doubtfulScore float64 // clinical, only from doubtful segments
+	clinical      string  // "medication: sertraline; risk: suicidal"
+	admin         string
+	adminScore    float64 // distinct administrative terms, by weight
+	suppressed    string
 }
 
 // summarise scores the unsuppressed clinical hits, counting each term once
 // however often it was said (repeating a weak word is not stronger
-// evidence), and lists terms by category in lexicon spelling.
-func (c *Classifier) summarise(found []match) evidence {
+// evidence), and lists terms by category in lexicon spelling. A term heard
+// in a trustworthy segment scores there; one heard only in doubtful
+// segments scores apart.
+func (c *Classifier) summarise(s *scratch, found []match, doubtful []bool) evidence {
 	var ev evidence
-	best := map[[2]int]float64{}
-	clinical, admin, suppressed := newTermList(), newTermList(), newTermList()
+	// Calls mention tens of distinct terms: slices searched in order are
+	// cheaper here than maps.
+	scores := s.scores[:0]
+	adminSeen := s.admins[:0] // heard in trustworthy segments
+	clinical, admin, suppressed := s.lists[0].reset(), s.lists[1].reset(), s.lists[2].reset()
+	defer func() { s.scores, s.admins, s.lists = scores, adminSeen, [3]termList{clinical, admin, suppressed} }()
 	for _, m := range found {
-		r := c.rules[m.ref.index]
+		r := &c.rules[m.ref.index]
 		term := r.terms[m.ref.term]
+		inDoubt := doubtful[m.seg]
 		if m.tolerant {
 			term += " (near spelling)"
 		}
@@ -69,46 +92,95 @@ func (c *Classifier) summarise(found []match) evidence {
 		case m.suppressedBy != "":
 			suppressed.add(m.suppressedBy, term)
 		case r.class == Clinical:
-			key := [2]int{m.ref.index, m.ref.term}
-			best[key] = max(best[key], c.weightOf(m))
+			at := slices.IndexFunc(scores, func(t termScore) bool { return t.ref == m.ref })
+			if at < 0 {
+				at = len(scores)
+				scores = append(scores, termScore{ref: m.ref})
+			}
+			if inDoubt {
+				scores[at].doubtful = max(scores[at].doubtful, c.weightOf(m))
+				term += " (doubtful segment)"
+			} else {
+				scores[at].trusted = max(scores[at].trusted, c.weightOf(m))
+			}
 			label := r.category
 			if r.weight < c.decision.ClinicalThreshold {
 				label += " (weak)"
 			}
 			clinical.add(label, term)
 		default:
+			if !inDoubt && !slices.Contains(adminSeen, m.ref) {
+				adminSeen = append(adminSeen, m.ref)
+				ev.adminScore += r.weight
+			}
 			admin.add(r.category, term)
 		}
 	}
-	for _, w := range best {
-		ev.score += w
+	for _, t := range scores {
+		if t.trusted > 0 {
+			ev.score += t.trusted
+		} else {
+			ev.doubtfulScore += t.doubtful
+		}
 	}
 	ev.clinical, ev.admin, ev.suppressed = clinical.String(), admin.String(), suppressed.String()
 	return ev
 }
 
-// termList groups distinct terms under labels, in order of first mention.
-type termList struct {
-	labels []string
-	terms  map[string][]string
+// termScore is the weight of one term as heard in a call.
+type termScore struct {
+	ref               patternRef
+	trusted, doubtful float64
 }
 
-func newTermList() *termList { return &termList{terms: map[string][]string{}} }
+// termList groups distinct terms under labels, in order of first mention.
+type termList []termGroup
+
+// reset empties the list, keeping its memory.
+func (l termList) reset() termList {
+	for i := range l {
+		l[i].terms = l[i].terms[:0]
+	}
+	return l[:0]
+}
+
+type termGroup struct {
+	label string
+	terms []string
+}
 
 func (l *termList) add(label, term string) {
-	ts, ok := l.terms[label]
-	if !ok {
-		l.labels = append(l.labels, label)
+	for i := range *l {
+		if g := &(*l)[i]; g.label == label {
+			if !slices.Contains(g.terms, term) {
+				g.terms = append(g.terms, term)
+			}
+			return
+		}
 	}
-	if !slices.Contains(ts, term) {
-		l.terms[label] = append(ts, term)
+	if len(*l) < cap(*l) {
+		*l = (*l)[:len(*l)+1]
+		g := &(*l)[len(*l)-1]
+		g.label, g.terms = label, append(g.terms[:0], term)
+		return
 	}
+	*l = append(*l, termGroup{label: label, terms: []string{term}})
 }
 
-func (l *termList) String() string {
-	parts := make([]string, len(l.labels))
-	for i, label := range l.labels {
-		parts[i] = label + ": " + strings.Join(l.terms[label], ", ")
+func (l termList) String() string {
+	var b strings.Builder
+	for i, g := range l {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(g.label)
+		b.WriteString(": ")
+		for j, t := range g.terms {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(t)
+		}
 	}
-	return strings.Join(parts, "; ")
+	return b.String()
 }

@@ -32,6 +32,7 @@ type Hit struct {
 	Category   string        `json:"category"`
 	Class      Label         `json:"class"` // Clinical or Administrative evidence
 	Text       string        `json:"text"`  // the matched text as transcribed
+	Term       string        `json:"term"`  // the lexicon term it matched
 	Segment    int           `json:"segment"`
 	Start      int           `json:"start"` // byte span in the segment's text
 	End        int           `json:"end"`
@@ -39,7 +40,12 @@ type Hit struct {
 	AudioEnd   time.Duration `json:"audio_end_ns"`
 	Speaker    string        `json:"speaker,omitempty"`
 	Tolerant   bool          `json:"tolerant,omitempty"` // fuzzy match (e.g. misspelt drug name)
-	Suppressed bool          `json:"suppressed,omitempty"`
+	// Doubtful marks a hit in a segment whose text may be invented (Whisper
+	// judged it probably not speech) or was barely understood (low average
+	// log-probability): it cannot make a call clinical on its own, but it
+	// keeps the call from being called administrative.
+	Doubtful   bool `json:"doubtful,omitempty"`
+	Suppressed bool `json:"suppressed,omitempty"`
 	// SuppressedBy names the context rule (idiom, place name) that cancelled the hit.
 	SuppressedBy string `json:"suppressed_by,omitempty"`
 }
@@ -51,6 +57,12 @@ type Quality struct {
 	SpeechSeconds   float64 `json:"speech_seconds"`
 	AvgLogProb      float64 `json:"avg_logprob"`
 	MaxNoSpeechProb float64 `json:"max_no_speech_prob"`
+	// DoubtfulWords counts the words in doubtful segments: those Whisper
+	// judged probably not speech (no-speech probability above the limit)
+	// or barely understood (average log-probability below the limit).
+	// DoubtfulShare is their share of all words.
+	DoubtfulWords   int     `json:"doubtful_words"`
+	DoubtfulShare   float64 `json:"doubtful_share"`
 	RepetitionRatio float64 `json:"repetition_ratio"`
 	// LongestRepeatWords is the longest stretch of words made only of
 	// phrases said before: a Whisper loop confined to part of a call (after

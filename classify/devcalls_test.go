@@ -114,10 +114,12 @@ func sumRow(row map[Label]int) int {
 
 // TestDevCalls classifies every labelled dev call, from its reference
 // transcript, from the same flattened as a transcriber without punctuation
-// might write it ("i dont know"), and from its turns as speaker segments. Every clinical call
-// must be labelled clinical: calling one administrative would delete
-// clinical information. Administrative calls may go to a person, but most
-// should not.
+// might write it ("i dont know"), and from its turns as speaker segments,
+// and holds each to the goals of issue 3 on reference text: every clinical
+// call labelled clinical (calling one administrative would delete clinical
+// information; `callscribe eval` measures the same through Whisper), and
+// administrative recall at least 0.95 (an uncertain call costs a person's
+// time).
 func TestDevCalls(t *testing.T) {
 	c := defaultClassifier(t)
 	calls := loadDevCalls(t)
@@ -173,9 +175,12 @@ func TestDevCalls(t *testing.T) {
 				}
 			}
 			t.Logf("%d calls, %s:\n%s", len(calls), in.name, m)
-			correct := m[Administrative][Administrative] + m[Clinical][Clinical]
-			if float64(correct) < 0.8*float64(len(calls)) {
-				t.Errorf("accuracy %d/%d is below 80%%: too many calls would go to a person", correct, len(calls))
+			if n := m[Clinical][Administrative]; n > 0 {
+				t.Errorf("%d clinical calls labelled administrative", n)
+			}
+			adminRecall := float64(m[Administrative][Administrative]) / float64(sumRow(m[Administrative]))
+			if adminRecall < 0.95 {
+				t.Errorf("administrative recall %.2f is below 0.95: too many administrative calls would go to a person", adminRecall)
 			}
 		})
 	}

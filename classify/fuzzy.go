@@ -1,6 +1,10 @@
 package classify
 
-import "math/bits"
+import (
+	"math/bits"
+	"slices"
+	"unsafe"
+)
 
 // fuzzyTerm is a one-word term of a tolerant rule (a drug name), matched
 // also when Whisper misspells it: "olanzepine", "ketiapine", "zeplion".
@@ -34,33 +38,99 @@ func maxEditsFor(word string) int {
 	return 1
 }
 
-// findFuzzy reports tokens within a few edits of a tolerant term. Tokens
-// that are themselves a term of some rule are skipped (they matched, or were
-// meant to match, exactly), as are tokens that already hit this term.
-func (c *Classifier) findFuzzy(toks []token, exactHit map[[2]int]bool) []span {
-	if len(c.fuzzy) == 0 {
-		return nil
+// fuzzyBucket is the tolerant terms a word of one length can be within
+// their allowed edits of, with their letter sets side by side so the first
+// filter reads one small array.
+type fuzzyBucket struct {
+	letters []uint32 // letterSet of each term, by number of letters
+	terms   []int32  // index into Classifier.fuzzy
+	// from[n] is where the terms with n distinct letters start.
+	from [28]int32
+}
+
+// indexFuzzy lists the tolerant terms by the word lengths that can reach
+// them, so each transcript word is compared with a few terms, not all.
+func (c *Classifier) indexFuzzy() {
+	longest := 0
+	for _, f := range c.fuzzy {
+		longest = max(longest, len(f.word)+f.maxEdits)
 	}
-	var out []span
-	var scratch editScratch
-	for i, t := range toks {
-		w := t.norm
-		if len(w) < c.decision.TolerantMinLength-1 || c.knownWords[w] {
+	c.fuzzyByLen = make([]fuzzyBucket, longest+1)
+	for i, f := range c.fuzzy {
+		for n := len(f.word) - f.maxEdits; n <= len(f.word)+f.maxEdits; n++ {
+			b := &c.fuzzyByLen[n]
+			b.letters = append(b.letters, f.letters)
+			b.terms = append(b.terms, int32(i))
+		}
+	}
+	for bi := range c.fuzzyByLen {
+		b := &c.fuzzyByLen[bi]
+		idx := make([]int, len(b.terms))
+		for i := range idx {
+			idx[i] = i
+		}
+		slices.SortStableFunc(idx, func(x, y int) int {
+			return bits.OnesCount32(b.letters[x]) - bits.OnesCount32(b.letters[y])
+		})
+		letters, terms := make([]uint32, len(idx)), make([]int32, len(idx))
+		for i, j := range idx {
+			letters[i], terms[i] = b.letters[j], b.terms[j]
+		}
+		b.letters, b.terms = letters, terms
+		for n := range b.from {
+			b.from[n] = int32(len(letters))
+			for i, l := range letters {
+				if bits.OnesCount32(l) >= n {
+					b.from[n] = int32(i)
+					break
+				}
+			}
+		}
+	}
+}
+
+// findFuzzy appends, as tolerant matches, words within a few edits of a
+// tolerant term. Words the lexicon knows (a word of any term, in any
+// spelling or inflection) are skipped: they matched, or were meant to
+// match, as spelt; so are terms already matched exactly in this transcript.
+func (c *Classifier) findFuzzy(found []match, s *scratch) []match {
+	if len(c.fuzzy) == 0 {
+		return found
+	}
+	minLen := c.decision.TolerantMinLength - 1
+	for i, w := range s.words {
+		// British spelling never shortens a word by more than one letter.
+		if int(w.n) < minLen-1 || int(w.n) > len(c.fuzzyByLen)+1 || w.info != (wordInfo{}) {
 			continue
 		}
-		set := letterSet(w)
-		for _, f := range c.fuzzy {
-			if abs(len(w)-len(f.word)) > f.maxEdits ||
-				bits.OnesCount32(set&^f.letters) > f.maxEdits || bits.OnesCount32(f.letters&^set) > f.maxEdits ||
-				exactHit[[2]int{f.rule, f.term}] {
+		// The arena does not change while the word is in use, and the
+		// string is not kept: it may share the arena's bytes.
+		word := britishSpelling(unsafe.String(&s.arena[w.off], w.n))
+		if len(word) < minLen || len(word) >= len(c.fuzzyByLen) {
+			continue
+		}
+		set := letterSet(word)
+		b := &c.fuzzyByLen[len(word)]
+		// Each edit adds or removes at most one distinct letter, and no
+		// term allows more than two edits: only terms with two letters
+		// more or fewer can match, and only if at most four letters differ.
+		n := bits.OnesCount32(set)
+		lo, hi := b.from[max(n-2, 0)], b.from[min(n+3, len(b.from)-1)]
+		for k := lo; k < hi; k++ {
+			if bits.OnesCount32(set^b.letters[k]) > 4 {
 				continue
 			}
-			if d := scratch.distance(w, f.word, f.maxEdits); d > 0 && d <= f.maxEdits {
-				out = append(out, span{ref: patternRef{index: f.rule, term: f.term}, first: i, last: i})
+			fi := b.terms[k]
+			f := &c.fuzzy[fi]
+			if bits.OnesCount32(set&^f.letters) > f.maxEdits || bits.OnesCount32(f.letters&^set) > f.maxEdits || s.fuzzyHit[fi] {
+				continue
+			}
+			if d := s.edits.distance(word, f.word, f.maxEdits); d > 0 && d <= f.maxEdits {
+				found = append(found, match{span: span{ref: patternRef{index: f.rule, term: f.term}, first: i, last: i}, tolerant: true})
 			}
 		}
 	}
-	return out
+	return found
 }
 
 func abs(n int) int {

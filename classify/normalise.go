@@ -106,31 +106,24 @@ func appendWord(out []token, word string, start, end int) []token {
 // matches a rule written "going to", and contractions that lost their
 // apostrophe (as some transcribers write them) still read as "not"; nil when
 // w is not one.
-func informal(w string) []string {
-	switch w {
-	case "dont", "didnt", "doesnt", "isnt", "wasnt", "arent", "werent", "havent", "hasnt", "hadnt",
-		"couldnt", "wouldnt", "shouldnt":
-		return []string{strings.TrimSuffix(w, "nt"), "not"}
-	case "cant":
-		return []string{"can", "not"}
-	case "wont":
-		return []string{"will", "not"}
-	case "im":
-		return []string{"i", "am"}
-	case "ive":
-		return []string{"i", "have"}
-	case "gonna":
-		return []string{"going", "to"}
-	case "wanna":
-		return []string{"want", "to"}
-	case "gotta":
-		return []string{"got", "to"}
-	case "dunno":
-		return []string{"do", "not", "know"}
-	case "cannot":
-		return []string{"can", "not"}
-	}
-	return nil
+func informal(w string) []string { return informalWords[w] }
+
+var informalWords = map[string][]string{
+	"dont": {"do", "not"}, "didnt": {"did", "not"}, "doesnt": {"does", "not"}, "isnt": {"is", "not"},
+	"wasnt": {"was", "not"}, "arent": {"are", "not"}, "werent": {"were", "not"}, "havent": {"have", "not"},
+	"hasnt": {"has", "not"}, "hadnt": {"had", "not"}, "couldnt": {"could", "not"},
+	"wouldnt": {"would", "not"}, "shouldnt": {"should", "not"},
+	"cant": {"can", "not"}, "wont": {"will", "not"}, "cannot": {"can", "not"},
+	"im": {"i", "am"}, "ive": {"i", "have"},
+	"gonna": {"going", "to"}, "wanna": {"want", "to"}, "gotta": {"got", "to"},
+	"dunno": {"do", "not", "know"},
+}
+
+// contractionSuffixes are the endings expandContraction splits off, and
+// the words they stand for.
+var contractionSuffixes = []struct{ suffix, word string }{
+	{"n't", "not"}, {"'m", "am"}, {"'re", "are"}, {"'ve", "have"},
+	{"'ll", "will"}, {"'d", "would"}, {"'s", "is"},
 }
 
 // expandContraction splits a word holding an apostrophe into the words it
@@ -153,11 +146,7 @@ func expandContraction(w string) []string {
 	case "o'clock":
 		return []string{"oclock"}
 	}
-	suffixes := []struct{ suffix, word string }{
-		{"n't", "not"}, {"'m", "am"}, {"'re", "are"}, {"'ve", "have"},
-		{"'ll", "will"}, {"'d", "would"}, {"'s", "is"},
-	}
-	for _, s := range suffixes {
+	for _, s := range contractionSuffixes {
 		if base, ok := strings.CutSuffix(w, s.suffix); ok && base != "" && !strings.Contains(base, "'") {
 			return []string{base, s.word}
 		}

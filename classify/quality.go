@@ -2,43 +2,62 @@ package classify
 
 import (
 	"fmt"
-	"hash/maphash"
 
 	"github.com/callscribe/callscribe/transcribe"
 )
 
-// measureQuality summarises how far a transcript can be trusted. Fields a
-// transcript does not carry (plain text has no log-probabilities) stay zero,
-// which every check below reads as "unknown", never as "bad".
-func measureQuality(segs []transcribe.Segment, toks []token, segOf []int, ngram int) Quality {
+// measureQuality summarises how far a transcript can be trusted and says
+// which segments are doubtful. Fields a transcript does not carry (plain
+// text has no log-probabilities) stay zero, which every check below reads as
+// "unknown", never as "bad".
+func (c *Classifier) measureQuality(s *scratch, segs []transcribe.Segment) (Quality, []bool) {
+	lim := c.quality
 	q := Quality{Segments: len(segs)}
-	wordsIn := make([]int, len(segs))
-	lastStart := -1
-	for i, t := range toks {
+	s.wordsIn = resize(s.wordsIn, len(segs))
+	lastStart, lastSeg := int32(-1), int32(-1)
+	for _, w := range s.words {
 		// Expanded contractions share their word's span: count words once.
-		if i > 0 && segOf[i] == segOf[i-1] && t.start == lastStart {
+		if w.seg == lastSeg && w.start == lastStart {
 			continue
 		}
-		lastStart = t.start
-		wordsIn[segOf[i]]++
+		lastStart, lastSeg = w.start, w.seg
+		s.wordsIn[w.seg]++
 		q.Words++
 	}
+	s.doubtful = resize(s.doubtful, len(segs))
 	var logProbSum float64
-	for i, s := range segs {
-		if d := s.End - s.Start; d > 0 {
+	for i := range segs {
+		sg := &segs[i]
+		if d := sg.End - sg.Start; d > 0 {
 			q.SpeechSeconds += d.Seconds()
 		}
-		if wordsIn[i] == 0 {
+		n := s.wordsIn[i]
+		if n == 0 {
 			continue
 		}
-		logProbSum += s.AvgLogProb * float64(wordsIn[i])
-		q.MaxNoSpeechProb = max(q.MaxNoSpeechProb, s.NoSpeechProb)
+		logProbSum += sg.AvgLogProb * float64(n)
+		q.MaxNoSpeechProb = max(q.MaxNoSpeechProb, sg.NoSpeechProb)
+		if sg.NoSpeechProb > lim.MaxNoSpeechProb || (sg.AvgLogProb != 0 && sg.AvgLogProb < lim.MinAvgLogProb) {
+			s.doubtful[i] = true
+			q.DoubtfulWords += n
+		}
 	}
 	if q.Words > 0 {
 		q.AvgLogProb = logProbSum / float64(q.Words)
+		q.DoubtfulShare = float64(q.DoubtfulWords) / float64(q.Words)
 	}
-	q.RepetitionRatio, q.LongestRepeatWords = repetition(toks, ngram)
-	return q
+	q.RepetitionRatio, q.LongestRepeatWords = c.repetition(s, lim.RepetitionNGram)
+	return q, s.doubtful
+}
+
+// resize returns a zeroed slice of length n, reusing b's memory.
+func resize[T any](b []T, n int) []T {
+	if cap(b) < n {
+		return make([]T, n)
+	}
+	b = b[:n]
+	clear(b)
+	return b
 }
 
 // repetition measures how much of the text repeats itself: the share of
@@ -47,33 +66,44 @@ func measureQuality(segs []transcribe.Segment, toks []token, segOf []int, ngram 
 // birth", a phone number read back); Whisper's failure mode on silence and
 // noise is a loop of one phrase, which drives the share towards 1 and the
 // run to the length of the loop.
-func repetition(toks []token, n int) (ratio float64, longestWords int) {
-	total := len(toks) - n + 1
+func (c *Classifier) repetition(s *scratch, n int) (ratio float64, longestWords int) {
+	total := len(s.words) - n + 1
 	if total <= 0 {
 		return 0, 0
 	}
 	// N-grams are compared by a 64-bit hash of their words; a collision
 	// between two different n-grams of one call is vanishingly unlikely.
-	seed := maphash.MakeSeed()
-	words := make([]uint64, len(toks))
-	for i, t := range toks {
-		words[i] = maphash.String(seed, t.norm)
+	size := 64
+	for size < 2*total {
+		size *= 2
 	}
-	seen := make(map[uint64]struct{}, total)
+	s.seen = resize(s.seen, size)
+	mask := uint64(size - 1)
 	repeats, run, longest := 0, 0, 0
 	for i := range total {
 		var key uint64
-		for _, w := range words[i : i+n] {
-			key = key*0x100000001b3 ^ w
+		for _, w := range s.words[i : i+n] {
+			key = key*0x100000001b3 ^ w.hash
 		}
-		if _, dup := seen[key]; dup {
+		key |= 1
+		dup := false
+		for at := (key >> 7) & mask; ; at = (at + 1) & mask {
+			if s.seen[at] == 0 {
+				s.seen[at] = key
+				break
+			}
+			if s.seen[at] == key {
+				dup = true
+				break
+			}
+		}
+		if dup {
 			repeats++
 			run++
 			longest = max(longest, run)
 			continue
 		}
 		run = 0
-		seen[key] = struct{}{}
 	}
 	if longest > 0 {
 		longestWords = longest + n - 1
@@ -82,9 +112,13 @@ func repetition(toks []token, n int) (ratio float64, longestWords int) {
 }
 
 // qualityProblems lists, as reasons, every way in which the transcript falls
-// short of the configured limits. Any problem makes the call uncertain: a
-// label drawn from an untrustworthy transcript would decide what happens to
-// a patient's data on evidence nobody heard.
+// short of the configured limits. Any problem keeps the call from being
+// labelled administrative: that label leads to deletion, and an
+// untrustworthy transcript may have lost the clinical words that would have
+// made it clinical. A single doubtful segment is not a problem (whisper.cpp
+// gives every segment of a 30-second window the window's no-speech
+// probability, and a window that opens on a ring tone or a pause scores high
+// though its words are fine); a large share of doubtful words is.
 func (c *Classifier) qualityProblems(q Quality) []string {
 	lim := c.quality
 	var p []string
@@ -94,11 +128,12 @@ func (c *Classifier) qualityProblems(q Quality) []string {
 	if q.Words < lim.MinWords {
 		p = append(p, fmt.Sprintf("the transcript has only %d words (fewer than %d)", q.Words, lim.MinWords))
 	}
-	if q.AvgLogProb != 0 && q.AvgLogProb < lim.MinAvgLogProb {
-		p = append(p, fmt.Sprintf("Whisper was unsure of the words (average log-probability %.2f, below %.2f)", q.AvgLogProb, lim.MinAvgLogProb))
+	if q.AvgLogProb != 0 && q.AvgLogProb < lim.MinCallAvgLogProb {
+		p = append(p, fmt.Sprintf("Whisper was unsure of the words (average log-probability %.2f, below %.2f)", q.AvgLogProb, lim.MinCallAvgLogProb))
 	}
-	if q.MaxNoSpeechProb > lim.MaxNoSpeechProb {
-		p = append(p, fmt.Sprintf("a segment was probably not speech (no-speech probability %.2f, above %.2f), so its text may be invented", q.MaxNoSpeechProb, lim.MaxNoSpeechProb))
+	if q.DoubtfulShare > lim.MaxDoubtfulShare {
+		p = append(p, fmt.Sprintf("%.0f%% of the words (%d of %d) lie in segments that were probably not speech (no-speech probability above %.2f) or barely understood (log-probability below %.2f), above %.0f%%, so their text may be invented or wrong",
+			100*q.DoubtfulShare, q.DoubtfulWords, q.Words, lim.MaxNoSpeechProb, lim.MinAvgLogProb, 100*lim.MaxDoubtfulShare))
 	}
 	if q.RepetitionRatio > lim.MaxRepetitionRatio {
 		p = append(p, fmt.Sprintf("the transcript repeats itself (%.0f%% of %d-word phrases are repeats, above %.0f%%), a sign of a Whisper repetition loop", 100*q.RepetitionRatio, lim.RepetitionNGram, 100*lim.MaxRepetitionRatio))

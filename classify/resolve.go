@@ -9,6 +9,7 @@ import (
 // have been weighed.
 type match struct {
 	span
+	seg          int // segment index
 	tolerant     bool
 	suppressedBy string // context rule ID, "" when the hit stands
 }
@@ -20,38 +21,48 @@ type match struct {
 // reviewer can see what was discounted and why. Hits of different classes
 // never cancel each other: an administrative phrase must not hide a clinical
 // word.
-func (c *Classifier) resolve(toks []token, segOf []int) []match {
-	var found []match
-	var contexts []span
-	exactHit := map[[2]int]bool{}
-	for _, s := range c.spans(toks, segOf) {
-		if s.ref.context {
-			contexts = append(contexts, s)
+func (c *Classifier) resolve(s *scratch) []match {
+	found, contexts := s.found[:0], s.contexts[:0]
+	s.fuzzyHit = resize(s.fuzzyHit, len(c.fuzzy))
+	for _, sp := range c.spans(s) {
+		if sp.ref.context {
+			contexts = append(contexts, sp)
 			continue
 		}
-		found = append(found, match{span: s})
-		exactHit[[2]int{s.ref.index, s.ref.term}] = true
+		found = append(found, match{span: sp})
+		if f := c.fuzzyOf[sp.ref.index][sp.ref.term]; f >= 0 {
+			s.fuzzyHit[f] = true
+		}
 	}
-	for _, s := range c.findFuzzy(toks, exactHit) {
-		found = append(found, match{span: s, tolerant: true})
-	}
+	found = c.findFuzzy(found, s)
+	// By first word, longest first, then by rule and term.
 	slices.SortFunc(found, func(a, b match) int {
-		return cmp.Or(cmp.Compare(a.first, b.first), cmp.Compare(b.last, a.last),
-			cmp.Compare(a.ref.index, b.ref.index), cmp.Compare(a.ref.term, b.ref.term))
+		if a.first != b.first {
+			return a.first - b.first
+		}
+		if a.last != b.last {
+			return b.last - a.last
+		}
+		if a.ref.index != b.ref.index {
+			return a.ref.index - b.ref.index
+		}
+		return a.ref.term - b.ref.term
 	})
 	found = slices.CompactFunc(found, func(a, b match) bool { return a.span == b.span })
 
-	kept := found[:0:0]
+	kept := s.kept[:0]
 	for i, m := range found {
 		if !c.dominated(i, found) {
 			kept = append(kept, m)
 		}
 	}
+	s.found, s.contexts, s.kept = found, contexts, kept
 	slices.SortFunc(contexts, func(a, b span) int {
 		return cmp.Or(cmp.Compare(a.first, b.first), cmp.Compare(b.last, a.last))
 	})
 	for i := range kept {
 		m := &kept[i]
+		m.seg = int(s.words[m.first].seg)
 		if c.rules[m.ref.index].class != Clinical {
 			continue
 		}
@@ -71,8 +82,15 @@ func (c *Classifier) resolve(toks []token, segOf []int) []match {
 func (c *Classifier) dominated(i int, found []match) bool {
 	m := found[i]
 	rm := c.rules[m.ref.index]
-	for j, o := range found {
-		if j == i || o.first > m.first || o.last < m.last {
+	// found is sorted by first word: only hits from at most maxTermWords
+	// before m up to those starting with it can cover it.
+	lo, _ := slices.BinarySearchFunc(found, m.first-c.maxTermWords, func(a match, first int) int { return cmp.Compare(a.first, first) })
+	for j := lo; j < len(found); j++ {
+		o := found[j]
+		if o.first > m.first {
+			break
+		}
+		if j == i || o.last < m.last {
 			continue
 		}
 		ro := c.rules[o.ref.index]

@@ -37,10 +37,16 @@ type decisionConfig struct {
 	// ClinicalThreshold is the clinical score at or above which a call is
 	// clinical; a strong term weighs 1, so one is enough.
 	ClinicalThreshold float64 `yaml:"clinical_threshold"`
-	// RequireAdminEvidence sends a call with no evidence either way to a
-	// person: a call that matches no administrative term either is more
-	// likely a gap in the lexicon than an administrative call.
-	RequireAdminEvidence bool `yaml:"require_admin_evidence"`
+	// MinAdminScore is the least administrative evidence a call without
+	// clinical evidence needs to be labelled administrative: the weights of
+	// the distinct administrative terms heard in trustworthy segments,
+	// added up (a distinctive term weighs 1, an everyday one 0.5). With less
+	// the call goes to a person. Deletion needs positive evidence that the
+	// call is administrative, not only the absence of clinical words: a
+	// call in which the lexicon recognises almost nothing is more likely a
+	// gap in the lexicon, or a transcript Whisper got wrong, than an
+	// administrative call. 0 turns this off.
+	MinAdminScore float64 `yaml:"min_admin_score"`
 	// TolerantWeight scales the weight of a misspelling match, which may be
 	// a different word.
 	TolerantWeight float64 `yaml:"tolerant_weight"`
@@ -51,9 +57,21 @@ type decisionConfig struct {
 
 // qualityConfig holds the limits past which a transcript is not trusted.
 type qualityConfig struct {
-	MinWords           int     `yaml:"min_words"`
-	MinAvgLogProb      float64 `yaml:"min_avg_logprob"`
-	MaxNoSpeechProb    float64 `yaml:"max_no_speech_prob"`
+	// MinWords: a shorter transcript says too little to be administrative.
+	MinWords int `yaml:"min_words"`
+	// MinAvgLogProb and MaxNoSpeechProb make a segment doubtful: Whisper
+	// barely understood it (average token log-probability below the
+	// limit, whisper.cpp's own fallback threshold is -1) or judged it
+	// probably not speech (no-speech probability above the limit,
+	// whisper.cpp's threshold is 0.6), so its text may be wrong or invented.
+	MinAvgLogProb   float64 `yaml:"min_avg_logprob"`
+	MaxNoSpeechProb float64 `yaml:"max_no_speech_prob"`
+	// MaxDoubtfulShare is the largest share of words in doubtful segments
+	// that still lets a call be administrative.
+	MaxDoubtfulShare float64 `yaml:"max_doubtful_share"`
+	// MinCallAvgLogProb is the lowest average log-probability over the
+	// whole call that still lets it be administrative.
+	MinCallAvgLogProb  float64 `yaml:"min_call_avg_logprob"`
 	MaxRepetitionRatio float64 `yaml:"max_repetition_ratio"`
 	MaxRepeatRunWords  int     `yaml:"max_repeat_run_words"`
 	RepetitionNGram    int     `yaml:"repetition_ngram"`
@@ -85,15 +103,17 @@ type contextSpec struct {
 func defaultConfig() ruleFile {
 	return ruleFile{
 		Decision: decisionConfig{
-			ClinicalThreshold:    1.0,
-			RequireAdminEvidence: true,
-			TolerantWeight:       0.5,
-			TolerantMinLength:    8,
+			ClinicalThreshold: 1.0,
+			MinAdminScore:     1.5,
+			TolerantWeight:    0.5,
+			TolerantMinLength: 8,
 		},
 		Quality: qualityConfig{
 			MinWords:           5,
 			MinAvgLogProb:      -1.0,
 			MaxNoSpeechProb:    0.6,
+			MaxDoubtfulShare:   0.25,
+			MinCallAvgLogProb:  -0.8,
 			MaxRepetitionRatio: 0.4,
 			MaxRepeatRunWords:  30,
 			RepetitionNGram:    4,
@@ -150,6 +170,8 @@ func (rf *ruleFile) validate() error {
 		return fmt.Errorf("decision.clinical_threshold %v must be above 0", d.ClinicalThreshold)
 	case d.TolerantWeight < 0 || d.TolerantWeight > 1:
 		return fmt.Errorf("decision.tolerant_weight %v must be between 0 and 1", d.TolerantWeight)
+	case d.MinAdminScore < 0:
+		return fmt.Errorf("decision.min_admin_score %v must not be negative", d.MinAdminScore)
 	case d.TolerantMinLength < 5:
 		return fmt.Errorf("decision.tolerant_min_length %d must be at least 5", d.TolerantMinLength)
 	case q.MinWords < 0:
@@ -158,6 +180,10 @@ func (rf *ruleFile) validate() error {
 		return fmt.Errorf("quality.min_avg_logprob %v must be below 0", q.MinAvgLogProb)
 	case q.MaxNoSpeechProb <= 0 || q.MaxNoSpeechProb > 1:
 		return fmt.Errorf("quality.max_no_speech_prob %v must be in (0, 1]", q.MaxNoSpeechProb)
+	case q.MaxDoubtfulShare < 0 || q.MaxDoubtfulShare > 1:
+		return fmt.Errorf("quality.max_doubtful_share %v must be in [0, 1]", q.MaxDoubtfulShare)
+	case q.MinCallAvgLogProb >= 0:
+		return fmt.Errorf("quality.min_call_avg_logprob %v must be below 0", q.MinCallAvgLogProb)
 	case q.MaxRepetitionRatio <= 0 || q.MaxRepetitionRatio > 1:
 		return fmt.Errorf("quality.max_repetition_ratio %v must be in (0, 1]", q.MaxRepetitionRatio)
 	case q.MaxRepeatRunWords < q.RepetitionNGram:

@@ -27,40 +27,7 @@ func britishSpelling(w string) string {
 	}
 	// American word starts that differ from the British ones, picked by
 	// first letter so that most words are checked against none or a few.
-	var pairs [][2]string
-	switch w[0] {
-	case 'a':
-		pairs = [][2]string{{"anesth", "anaesth"}, {"anemi", "anaemi"}, {"apnea", "apnoea"}}
-	case 'b':
-		pairs = [][2]string{{"behavior", "behaviour"}}
-	case 'c':
-		pairs = [][2]string{{"color", "colour"}, {"counselor", "counsellor"}, {"counseling", "counselling"},
-			{"counseled", "counselled"}, {"canceled", "cancelled"}, {"canceling", "cancelling"}}
-	case 'd':
-		pairs = [][2]string{{"diarrhe", "diarrhoe"}, {"dyspne", "dyspnoe"}}
-	case 'e':
-		pairs = [][2]string{{"esophag", "oesophag"}, {"estrogen", "oestrogen"}, {"edema", "oedema"}}
-	case 'f':
-		pairs = [][2]string{{"fetus", "foetus"}, {"fetal", "foetal"}, {"favor", "favour"}}
-	case 'g':
-		pairs = [][2]string{{"gynec", "gynaec"}}
-	case 'h':
-		pairs = [][2]string{{"hemorrh", "haemorrh"}, {"hemat", "haemat"}, {"hemo", "haemo"}, {"humor", "humour"}, {"honor", "honour"}}
-	case 'l':
-		pairs = [][2]string{{"leukem", "leukaem"}, {"labor", "labour"}, {"labeled", "labelled"}, {"labeling", "labelling"}}
-	case 'm':
-		pairs = [][2]string{{"maneuver", "manoeuvre"}}
-	case 'n':
-		pairs = [][2]string{{"neighbor", "neighbour"}}
-	case 'o':
-		pairs = [][2]string{{"orthoped", "orthopaed"}}
-	case 'p':
-		pairs = [][2]string{{"pediatr", "paediatr"}}
-	case 'r':
-		pairs = [][2]string{{"rumor", "rumour"}}
-	case 't':
-		pairs = [][2]string{{"tumor", "tumour"}, {"traveled", "travelled"}, {"traveling", "travelling"}, {"traveler", "traveller"}}
-	}
+	pairs := prefixesByLetter[w[0]]
 	for _, p := range pairs {
 		if rest, ok := strings.CutPrefix(w, p[0]); ok {
 			return p[1] + rest
@@ -69,11 +36,39 @@ func britishSpelling(w string) string {
 	return britishSuffix(w)
 }
 
+// britishPrefixes are American word starts and their British forms.
+var britishPrefixes = [][2]string{
+	{"anesth", "anaesth"}, {"anemi", "anaemi"}, {"apnea", "apnoea"},
+	{"behavior", "behaviour"},
+	{"color", "colour"}, {"counselor", "counsellor"}, {"counseling", "counselling"},
+	{"counseled", "counselled"}, {"canceled", "cancelled"}, {"canceling", "cancelling"},
+	{"diarrhe", "diarrhoe"}, {"dyspne", "dyspnoe"},
+	{"esophag", "oesophag"}, {"estrogen", "oestrogen"}, {"edema", "oedema"},
+	{"fetus", "foetus"}, {"fetal", "foetal"}, {"favor", "favour"},
+	{"gynec", "gynaec"},
+	{"hemorrh", "haemorrh"}, {"hemat", "haemat"}, {"hemo", "haemo"}, {"humor", "humour"}, {"honor", "honour"},
+	{"leukem", "leukaem"}, {"labor", "labour"}, {"labeled", "labelled"}, {"labeling", "labelling"},
+	{"maneuver", "manoeuvre"},
+	{"neighbor", "neighbour"},
+	{"orthoped", "orthopaed"},
+	{"pediatr", "paediatr"},
+	{"rumor", "rumour"},
+	{"tumor", "tumour"}, {"traveled", "travelled"}, {"traveling", "travelling"}, {"traveler", "traveller"},
+}
+
+// prefixesByLetter indexes britishPrefixes by first letter, in order.
+var prefixesByLetter = func() (t [256][][2]string) {
+	for _, p := range britishPrefixes {
+		t[p[0][0]] = append(t[p[0][0]], p)
+	}
+	return t
+}()
+
 // britishSuffix turns -ize/-yze verb families into -ise/-yse ("stabilized",
 // "hospitalization", "analyze"), leaving words where "iz" is the root
 // ("size", "prize", "seize", "citizen") alone.
 func britishSuffix(w string) string {
-	if len(w) <= 5 || strings.Contains(w, "size") || strings.HasSuffix(w, "prize") || strings.HasPrefix(w, "seiz") {
+	if len(w) <= 5 || strings.IndexByte(w, 'z') < 0 || strings.Contains(w, "size") || strings.HasSuffix(w, "prize") || strings.HasPrefix(w, "seiz") {
 		return w
 	}
 	endings := []string{"izations", "ization", "izers", "izer", "izing", "izes", "ized", "ize"}

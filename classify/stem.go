@@ -26,54 +26,16 @@ func stem(w string) string {
 
 // irregular gives the base form of common irregular verbs that callers use
 // about symptoms and medication; "" when w is not one.
-func irregular(w string) string {
-	switch w {
-	case "felt":
-		return "feel"
-	case "heard":
-		return "hear"
-	case "took", "taken":
-		return "take"
-	case "slept":
-		return "sleep"
-	case "ate", "eaten":
-		return "eat"
-	case "drank", "drunk":
-		return "drink"
-	case "died", "dying", "dies":
-		return "die"
-	case "lying", "lied", "lies":
-		return "lie"
-	case "ran":
-		return "run"
-	case "lost":
-		return "lose"
-	case "got", "gotten":
-		return "get"
-	case "gave", "given":
-		return "give"
-	case "said":
-		return "say"
-	case "made":
-		return "make"
-	case "woke", "woken":
-		return "wake"
-	case "kept":
-		return "keep"
-	case "hung", "hanged":
-		return "hang"
-	case "fell", "fallen":
-		return "fall"
-	case "began", "begun":
-		return "begin"
-	case "stole", "stolen":
-		return "steal"
-	case "threw", "thrown":
-		return "throw"
-	case "beaten":
-		return "beat"
-	}
-	return ""
+func irregular(w string) string { return irregularBase[w] }
+
+var irregularBase = map[string]string{
+	"felt": "feel", "heard": "hear", "took": "take", "taken": "take", "slept": "sleep",
+	"ate": "eat", "eaten": "eat", "drank": "drink", "drunk": "drink",
+	"died": "die", "dying": "die", "dies": "die", "lying": "lie", "lied": "lie", "lies": "lie",
+	"ran": "run", "lost": "lose", "got": "get", "gotten": "get", "gave": "give", "given": "give",
+	"said": "say", "made": "make", "woke": "wake", "woken": "wake", "kept": "keep",
+	"hung": "hang", "hanged": "hang", "fell": "fall", "fallen": "fall", "began": "begin", "begun": "begin",
+	"stole": "steal", "stolen": "steal", "threw": "throw", "thrown": "throw", "beaten": "beat",
 }
 
 // keepWhole lists short function words that Porter's plural step would

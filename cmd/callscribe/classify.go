@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -70,7 +69,7 @@ func cmdClassify(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		return nil
 	}
-	if err := writeDecisionText(stdout, d); err != nil {
+	if err := d.WriteText(stdout, ""); err != nil {
 		return fmt.Errorf("writing decision: %w", err)
 	}
 	return nil
@@ -126,39 +125,6 @@ func classifyInput(c *classify.Classifier, name string, data []byte) (classify.D
 		return c.Classify(&t), nil
 	}
 	return c.ClassifyText(string(trimmed)), nil
-}
-
-// writeDecisionText prints the label, then reasons and hits one per line,
-// for a person at a terminal.
-func writeDecisionText(w io.Writer, d classify.Decision) error {
-	var b strings.Builder
-	fmt.Fprintf(&b, "label: %s\n", d.Label)
-	fmt.Fprintf(&b, "rules: %s\n", d.RulesVersion)
-	q := d.Quality
-	fmt.Fprintf(&b, "quality: %d segments, %d words, %.1f s speech, avg log-prob %.2f, max no-speech %.2f, repetition %.2f, longest repeat %d words\n",
-		q.Segments, q.Words, q.SpeechSeconds, q.AvgLogProb, q.MaxNoSpeechProb, q.RepetitionRatio, q.LongestRepeatWords)
-	for _, r := range d.Reasons {
-		fmt.Fprintf(&b, "reason: %s\n", r)
-	}
-	for _, h := range d.Hits {
-		fmt.Fprintf(&b, "hit: %-14s %-26s seg %d bytes %d-%d", h.Class, h.RuleID, h.Segment, h.Start, h.End)
-		if h.AudioEnd > 0 {
-			fmt.Fprintf(&b, " audio %s-%s", clock(h.AudioStart), clock(h.AudioEnd))
-		}
-		if h.Speaker != "" {
-			fmt.Fprintf(&b, " %s", h.Speaker)
-		}
-		fmt.Fprintf(&b, " %q", h.Text)
-		if h.Tolerant {
-			b.WriteString(" (near spelling)")
-		}
-		if h.Suppressed {
-			fmt.Fprintf(&b, " (suppressed by %s)", h.SuppressedBy)
-		}
-		b.WriteByte('\n')
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
 }
 
 // clock formats an audio offset as m:ss.s.

@@ -27,6 +27,7 @@ func commands() map[string]command {
 		"status":     {"show a call's state", cmdStatus},
 		"transcribe": {"transcribe and classify one file, no NATS", cmdTranscribe},
 		"classify":   {"classify a transcript (text or JSON) from a file or stdin", cmdClassify},
+		"eval":       {"measure the classifier on labelled calls, from reference text and through Whisper", cmdEval},
 		"models":     {"list, verify, download or import Whisper models", cmdModels},
 		"bench":      {"measure throughput over a folder of recordings, optionally against whisper-cli", cmdBench},
 		"version":    {"print version and build information", cmdVersion},

@@ -14,11 +14,13 @@ import (
 // callProcessor is the work done on one recording, whatever brought it:
 // decode and resample, transcribe (unless silent), label speakers, classify.
 type callProcessor struct {
-	engine     transcribe.Engine
-	classifier *classify.Classifier
-	opts       transcribe.Options
-	decode     transcribe.DecodeOptions
-	silenceDB  float64
+	engine transcribe.Engine
+	// rules gives the classifier in force, read once per call so that a
+	// rules reload (serve) takes effect from the next call.
+	rules     func() *classify.Classifier
+	opts      transcribe.Options
+	decode    transcribe.DecodeOptions
+	silenceDB float64
 }
 
 // stageTimes records where one call's time went.
@@ -51,11 +53,11 @@ func (p *callProcessor) maxBytes() int64 {
 
 func newCallProcessor(ef *engineFlags, engine transcribe.Engine, c *classify.Classifier) *callProcessor {
 	return &callProcessor{
-		engine:     engine,
-		classifier: c,
-		opts:       ef.options(),
-		decode:     transcribe.DecodeOptions{MaxDuration: ef.maxDuration},
-		silenceDB:  ef.silenceDB,
+		engine:    engine,
+		rules:     func() *classify.Classifier { return c },
+		opts:      ef.options(),
+		decode:    transcribe.DecodeOptions{MaxDuration: ef.maxDuration},
+		silenceDB: ef.silenceDB,
 	}
 }
 
@@ -99,7 +101,7 @@ func (p *callProcessor) process(ctx context.Context, id string, r io.Reader, spe
 	}
 	t2 := time.Now()
 	out.Times.Transcribe = t2.Sub(t1)
-	out.Decision = p.classifier.Classify(out.Transcript)
+	out.Decision = p.rules().Classify(out.Transcript)
 	out.Times.Classify = time.Since(t2)
 	return out, nil
 }

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/callscribe/callscribe/classify"
 	"github.com/callscribe/callscribe/models"
 	"github.com/callscribe/callscribe/pipeline"
 	"github.com/callscribe/callscribe/transcribe"
@@ -56,11 +57,14 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 		ef.threads = max(1, runtime.NumCPU() / *workers)
 	}
 
-	// Fail fast on the model and rules, before any call is taken.
-	c, err := ef.classifier()
+	// Fail fast on the model and rules, before any call is taken. The rules
+	// file is watched (and re-read on SIGHUP): a valid change applies from
+	// the next call, an invalid one is refused and the old rules stay.
+	rules, err := classify.NewReloader(ef.rules, logger.With().Str("component", "rules").Logger())
 	if err != nil {
 		return err
 	}
+	go rules.Run(ctx)
 	engine, err := ef.openEngine(*workers, &logger)
 	if err != nil {
 		return err
@@ -93,12 +97,14 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	defer stopWeb()
 	logger.Info().Str("nats", url).Str("model", engine.Model()).Dur("model_load", engine.LoadTime()).
-		Int("workers", *workers).Int("threads", ef.threads).Str("rules", c.Version()).
+		Int("workers", *workers).Int("threads", ef.threads).Str("rules", rules.Current().Version()).
 		Msg("serving: ingest with `callscribe ingest FILE.wav`, results on calls.transcribed.<id>")
 
+	proc := newCallProcessor(&ef, engine, rules.Current())
+	proc.rules = rules.Current
 	w := &pipeline.Worker{
 		Client:        client,
-		Processor:     pipelineProcessor{p: newCallProcessor(&ef, engine, c)},
+		Processor:     pipelineProcessor{p: proc},
 		Concurrency:   *workers,
 		AckWait:       *ackWait,
 		MaxDeliver:    *maxDeliver,

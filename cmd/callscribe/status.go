@@ -74,7 +74,7 @@ func showCall(ctx context.Context, c *pipeline.Client, id, format string, w io.W
 		fmt.Fprintf(w, "reason: %s\n", v.State.Reason)
 	}
 	if r := v.Result; r != nil {
-		if err := writeDecisionText(w, r.Decision); err != nil {
+		if err := r.Decision.WriteText(w, ""); err != nil {
 			return err
 		}
 		fmt.Fprintf(w, "transcript (%s, %s):\n", r.Transcript.Model, clock(r.Transcript.Duration))
