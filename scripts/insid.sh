@@ -48,8 +48,9 @@ mounts=""
 for b in "${binds[@]}"; do
   mounts+="mkdir -p '$root$b' && mount --rbind '$b' '$root$b' && "
 done
-# DNS for the module proxy, and a private /tmp the tests may write to.
-mounts+="cp -L /etc/resolv.conf '$root/etc/resolv.conf' 2>/dev/null; mkdir -p '$root/tmp' && mount -t tmpfs -o size=8g tmpfs '$root/tmp' && "
+# DNS for the module proxy and the host's /etc/hosts (minbase has none, so
+# "localhost" would not resolve), and a private /tmp the tests may write to.
+mounts+="cp -L /etc/resolv.conf '$root/etc/resolv.conf' 2>/dev/null; cp -L /etc/hosts '$root/etc/hosts' 2>/dev/null || printf '127.0.0.1 localhost\\n::1 localhost\\n' > '$root/etc/hosts'; mkdir -p '$root/tmp' && mount -t tmpfs -o size=8g tmpfs '$root/tmp' && "
 
 # LIBRARY_PATH: the empty libggml-cpu.a (see sidroot.sh) for the bindings' -lggml-cpu.
 envs=(PATH="$goroot/bin:/usr/local/bin:/usr/bin:/bin" HOME="$HOME" GOCACHE="$gocache" GOMODCACHE="$gomodcache"
