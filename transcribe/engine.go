@@ -56,12 +56,15 @@ type Token struct {
 	End   time.Duration `json:"end_ns"`
 }
 
-// Timings break down where transcription time went.
+// Timings break down where transcription time went. Total is the wall time
+// of the whole transcription; the others are whisper.cpp's own figures,
+// which are means per run, not totals: Encode per encoder run (one per
+// 30-second window), Decode per decoder step, Sample per sampling step.
 type Timings struct {
 	Total  time.Duration `json:"total_ns"`
-	Mel    time.Duration `json:"mel_ns,omitempty"`
-	Encode time.Duration `json:"encode_ns,omitempty"`
-	Decode time.Duration `json:"decode_ns,omitempty"`
+	Encode time.Duration `json:"encode_per_window_ns,omitempty"`
+	Decode time.Duration `json:"decode_per_step_ns,omitempty"`
+	Sample time.Duration `json:"sample_per_step_ns,omitempty"`
 }
 
 // Text joins the segments' text.

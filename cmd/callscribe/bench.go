@@ -284,9 +284,8 @@ func (r *benchRun) summarise(wall time.Duration) {
 		lat = append(lat, c.Processing)
 		over = append(over, c.Overhead)
 		sums["decode+resample"] += c.Stages.Decode
-		sums["whisper mel"] += c.Whisper.Mel
-		sums["whisper encode"] += c.Whisper.Encode
-		sums["whisper decode"] += c.Whisper.Decode
+		sums["whisper encode per 30s window"] += c.Whisper.Encode
+		sums["whisper decode per step"] += c.Whisper.Decode
 		sums["whisper total"] += c.Stages.Transcribe
 		sums["classify"] += c.Stages.Classify
 		sums["nats overhead"] += c.Overhead

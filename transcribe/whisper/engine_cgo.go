@@ -204,9 +204,11 @@ func (e *Engine) Transcribe(ctx context.Context, a *transcribe.Audio, opts trans
 	}
 	t.Timings.Total = time.Since(start)
 	if tm := C.whisper_get_timings(cctx); tm != nil {
-		t.Timings.Mel = ms(tm.sample_ms)
+		// whisper.cpp reports means per run (per encoder window, per
+		// decoder step), not totals.
 		t.Timings.Encode = ms(tm.encode_ms)
-		t.Timings.Decode = ms(tm.decode_ms + tm.batchd_ms + tm.prompt_ms)
+		t.Timings.Decode = ms(tm.decode_ms)
+		t.Timings.Sample = ms(tm.sample_ms)
 	}
 	if id := wctx.Whisper_full_lang_id(); id >= 0 {
 		t.Language = whisperc.Whisper_lang_str(id)
