@@ -131,9 +131,8 @@ func (e *Engine) load() (*whisperc.Context, error) {
 	params := C.whisper_context_default_params()
 	params.use_gpu = C.bool(e.cfg.GPU)
 	params.gpu_device = C.int(e.cfg.GPUDevice)
-	if e.cfg.NoFlashAttention {
-		params.flash_attn = C.bool(false)
-	}
+	// Explicit, as whisper-cli does: the library's own default may differ.
+	params.flash_attn = C.bool(!e.cfg.NoFlashAttention)
 	cctx := C.whisper_init_from_file_with_params(path, params)
 	if cctx == nil {
 		return nil, fmt.Errorf("load whisper model %s: whisper.cpp could not read it (not a ggml Whisper model, or corrupt; check it with `callscribe models verify`)", e.cfg.ModelPath)
