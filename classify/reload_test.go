@@ -1,17 +1,17 @@
 package classify
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/callscribe/callscribe/internal/testenv"
 )
 
 // rulesV writes a small valid rules file of the given version whose only
@@ -20,24 +20,6 @@ func rulesV(version, term string) string {
 	return "version: " + version + "\nrules:\n" +
 		"  - id: c\n    category: medication\n    class: clinical\n    terms: [" + term + "]\n" +
 		"  - id: a\n    category: appointments\n    class: administrative\n    terms: [appointment, letter]\n"
-}
-
-// syncBuffer is a log sink safe for the reloader's goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func writeRules(t *testing.T, path, text string) {
@@ -101,7 +83,7 @@ func TestReloaderEmbeddedRules(t *testing.T) {
 func TestReloaderFollowsTheFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "rules.yaml")
 	writeRules(t, path, rulesV("v1", "lithium"))
-	var logs syncBuffer
+	var logs testenv.LogBuffer
 	r, err := NewReloader(path, zerolog.New(&logs))
 	if err != nil {
 		t.Fatal(err)

@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -40,28 +39,9 @@ type env struct {
 	c     *pipeline.Client
 	store *review.Store
 	web   *httptest.Server
-	logs  *syncBuffer
+	logs  *testenv.LogBuffer
 	log   zerolog.Logger
 	calls map[string]string // call ID → label the classifier gave
-}
-
-// syncBuffer keeps every log line so tests can check that no transcript
-// text was logged.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // devCalls are the dev recordings the tests ingest, with valid NHS numbers
@@ -76,7 +56,7 @@ var devCalls = []struct{ id, nhs string }{
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	devDir := testenv.Shared(t, "calls/dev")
-	logs := &syncBuffer{}
+	logs := &testenv.LogBuffer{}
 	log := zerolog.New(logs).Level(zerolog.DebugLevel).With().Timestamp().Logger()
 	ctx, cancel := context.WithTimeout(context.Background(), liveness)
 	defer cancel()
