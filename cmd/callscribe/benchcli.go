@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,9 +11,6 @@ import (
 	"strconv"
 	"sync"
 	"time"
-
-	"github.com/go-audio/audio"
-	"github.com/go-audio/wav"
 
 	"github.com/callscribe/callscribe/transcribe"
 )
@@ -45,7 +41,7 @@ func writePlainCopies(corpus []benchFile, dir string, maxDur time.Duration) (map
 			return nil, fmt.Errorf("decode %s: %w", f.Path, err)
 		}
 		p := filepath.Join(dir, fmt.Sprintf("%04d.wav", i))
-		if err := writePCM16(p, a.Samples); err != nil {
+		if err := transcribe.WriteWAV16(p, a.Samples); err != nil {
 			return nil, err
 		}
 		out[f.Path] = plainCopy{Path: p, Audio: a.Duration()}
@@ -57,23 +53,6 @@ func writePlainCopies(corpus []benchFile, dir string, maxDur time.Duration) (map
 type plainCopy struct {
 	Path  string
 	Audio time.Duration
-}
-
-func writePCM16(path string, samples []float32) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	enc := wav.NewEncoder(f, transcribe.SampleRate, 16, 1, 1)
-	buf := &audio.IntBuffer{Format: &audio.Format{NumChannels: 1, SampleRate: transcribe.SampleRate}, SourceBitDepth: 16, Data: make([]int, len(samples))}
-	for i, v := range samples {
-		buf.Data[i] = int(max(-32768, min(32767, math.Round(float64(v)*32768))))
-	}
-	if err := enc.Write(buf); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return enc.Close()
 }
 
 var cliLoadTime = regexp.MustCompile(`load time =\s+([0-9.]+) ms`)

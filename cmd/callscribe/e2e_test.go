@@ -5,7 +5,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"fmt"
 	"io"
 	"net"
@@ -191,18 +190,6 @@ func freePort(t *testing.T) int {
 
 // silenceWAV is a real 16-bit PCM WAV of digital silence.
 func silenceWAV(rate int, d time.Duration) []byte {
-	n := int(d.Seconds() * float64(rate))
-	var b bytes.Buffer
-	le := binary.LittleEndian
-	b.WriteString("RIFF")
-	binary.Write(&b, le, uint32(36+2*n))
-	b.WriteString("WAVEfmt ")
-	// fmt: size 16, PCM, mono, rate, byte rate, block align 2, 16 bits.
-	for _, v := range []any{uint32(16), uint16(1), uint16(1), uint32(rate), uint32(2 * rate), uint16(2), uint16(16)} {
-		binary.Write(&b, le, v)
-	}
-	b.WriteString("data")
-	binary.Write(&b, le, uint32(2*n))
-	b.Write(make([]byte, 2*n))
-	return b.Bytes()
+	n := 2 * int(d.Seconds()*float64(rate))
+	return wavBytes(1, 1, uint32(rate), 16, make([]byte, n), uint32(n))
 }

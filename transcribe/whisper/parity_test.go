@@ -4,7 +4,6 @@ package whisper_test
 
 import (
 	"context"
-	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,9 +11,6 @@ import (
 	"strings"
 	"testing"
 	"unicode"
-
-	"github.com/go-audio/audio"
-	"github.com/go-audio/wav"
 
 	"github.com/callscribe/callscribe/internal/testenv"
 	"github.com/callscribe/callscribe/transcribe"
@@ -107,22 +103,8 @@ func TestMatchesWhisperCLI(t *testing.T) {
 // WAV, for whisper-cli to read.
 func resampledCopy(t *testing.T, path string) string {
 	t.Helper()
-	a := decodeFile(t, path)
 	out := filepath.Join(t.TempDir(), filepath.Base(path))
-	f, err := os.Create(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	enc := wav.NewEncoder(f, transcribe.SampleRate, 16, 1, 1)
-	buf := &audio.IntBuffer{Format: &audio.Format{NumChannels: 1, SampleRate: transcribe.SampleRate}, SourceBitDepth: 16, Data: make([]int, len(a.Samples))}
-	for i, v := range a.Samples {
-		buf.Data[i] = int(max(-32768, min(32767, math.Round(float64(v)*32768))))
-	}
-	if err := enc.Write(buf); err != nil {
-		t.Fatal(err)
-	}
-	if err := enc.Close(); err != nil {
+	if err := transcribe.WriteWAV16(out, decodeFile(t, path).Samples); err != nil {
 		t.Fatal(err)
 	}
 	return out
