@@ -99,6 +99,12 @@ func (w *worker) handle(runCtx, procCtx context.Context, msg jetstream.Msg) {
 		w.retry(runCtx, d, fmt.Errorf("check state: %w", err))
 		return
 	}
+	if done && prev.State.Erased() {
+		// An ingest that raced the objection may have stored audio after
+		// the erase: remove it again.
+		w.discard(runCtx, d, "call was erased before it was transcribed")
+		return
+	}
 	if done {
 		w.ack(runCtx, d)
 		d.log.Info().Str("state", string(prev.State)).Msg("call already settled; acknowledged without processing")
@@ -126,12 +132,15 @@ func (w *worker) handle(runCtx, procCtx context.Context, msg jetstream.Msg) {
 	}
 
 	op, cancel := w.opCtx(runCtx)
-	err = w.c.putState(op, d.id, CallState{State: StateTranscribing, Attempts: d.attempt, Worker: w.ID})
+	err = w.c.putState(op, d.id, CallState{State: StateTranscribing, Attempts: d.attempt, Worker: w.ID, CallAt: meta.StartedAt})
 	cancel()
 	if err != nil {
 		w.retry(runCtx, d, err)
 		return
 	}
+	// An erase (objection) while the call is in hand cancels the work.
+	procCtx, stopWatch := w.watchErase(procCtx, d)
+	defer stopWatch()
 
 	audio, err := w.c.Recording(procCtx, d.id)
 	if errors.Is(err, ErrNotFound) {
@@ -148,6 +157,8 @@ func (w *worker) handle(runCtx, procCtx context.Context, msg jetstream.Msg) {
 	_ = audio.Close() // read-only; nothing to flush
 
 	switch {
+	case errors.Is(context.Cause(procCtx), ErrErased):
+		w.discard(runCtx, d, "call was erased during transcription; its result was discarded")
 	case out.handBack:
 		w.handBack(runCtx, d, "shutdown grace period ran out during processing")
 		if out.abandoned {
@@ -264,6 +275,10 @@ func (w *worker) finish(ctx context.Context, d *delivery, meta CallMeta, res *Re
 	}
 	op, cancel := w.opCtx(ctx)
 	defer cancel()
+	if st, err := w.c.State(op, d.id); err == nil && st.State.Erased() {
+		w.discard(ctx, d, "call was erased during transcription; its result was discarded")
+		return
+	}
 	ack, err := w.c.publishResult(op, rm)
 	if err != nil {
 		if IsPermanent(err) {
@@ -273,8 +288,12 @@ func (w *worker) finish(ctx context.Context, d *delivery, meta CallMeta, res *Re
 		}
 		return
 	}
-	st := CallState{State: StateTranscribed, Label: res.Decision.Label, Attempts: d.attempt, Worker: w.ID}
-	if err := w.c.putState(op, d.id, st); err != nil {
+	st := CallState{State: StateTranscribed, Label: res.Decision.Label, Attempts: d.attempt, Worker: w.ID, CallAt: meta.StartedAt}
+	if err := w.c.putState(op, d.id, st); errors.Is(err, ErrErased) {
+		// Erased between the check above and the publish: take it back.
+		w.discard(ctx, d, "call was erased while its result was published; the result was removed")
+		return
+	} else if err != nil {
 		w.retry(ctx, d, err) // the result is published; the redelivery only fixes the state
 		return
 	}
@@ -356,6 +375,10 @@ func (w *worker) deadLetter(ctx context.Context, d *delivery, meta *CallMeta, ra
 // retry gives the call back to be delivered again after the back-off for
 // this attempt, recording why in its state.
 func (w *worker) retry(ctx context.Context, d *delivery, cause error) {
+	if errors.Is(cause, ErrErased) {
+		w.discard(ctx, d, "call was erased")
+		return
+	}
 	delay := w.backOff(d.attempt)
 	reason := fmt.Sprintf("attempt %d failed: %v", d.attempt, cause)
 	if ValidID(d.id) {

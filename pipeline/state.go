@@ -30,11 +30,14 @@ const (
 	StateFailed State = "failed"
 	// StateObjected: the caller objected to recording; audio purged, never transcribed.
 	StateObjected State = "objected"
+	// StateDeleted: removed under the retention policy; only this entry,
+	// without content, remains.
+	StateDeleted State = "deleted"
 )
 
 // Settled reports whether the call needs no more work from the pipeline.
 func (s State) Settled() bool {
-	return s == StateTranscribed || s == StateFailed || s == StateObjected
+	return s == StateTranscribed || s == StateFailed || s == StateObjected || s == StateDeleted
 }
 
 // CallState is the CALL_STATE entry for one call.
@@ -48,6 +51,11 @@ type CallState struct {
 	Reason string `json:"reason,omitempty"`
 	// Worker is the worker that last changed the state.
 	Worker string `json:"worker,omitempty"`
+	// CallAt is when the call was made (CallMeta.StartedAt); retention
+	// periods count from it.
+	CallAt time.Time `json:"call_at,omitzero"`
+	// By is the member of staff who recorded an objection.
+	By string `json:"by,omitempty"`
 	// Revision is the KV revision of this entry; not stored in the value.
 	Revision uint64 `json:"-"`
 }
@@ -85,21 +93,58 @@ func getState(ctx context.Context, kv jetstream.KeyValue, id string) (CallState,
 	return st, nil
 }
 
-// putState records a state change, stamping the time.
+// ErrErased means the call was erased (objection or retention) and its
+// tombstone is final: no state change may overwrite it.
+var ErrErased = errors.New("call was erased")
+
+// Erased reports whether the state is a tombstone left by Erase.
+func (s State) Erased() bool { return s == StateObjected || s == StateDeleted }
+
+// putState records a state change, stamping the time. It never overwrites
+// a tombstone (the error wraps ErrErased): the write is conditional on the
+// revision it read, so an objection that lands between the read and the
+// write is not undone by a worker that was still busy with the call.
 func (c *Client) putState(ctx context.Context, id string, st CallState) error {
 	kv, err := c.stateStore(ctx)
 	if err != nil {
 		return err
 	}
-	st.UpdatedAt = time.Now().UTC()
-	data, err := json.Marshal(st)
-	if err != nil {
-		return fmt.Errorf("encode state: %w", err)
+	for range 3 {
+		cur, err := getState(ctx, kv, id)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return fmt.Errorf("set state %s=%s: %w", id, st.State, err)
+		}
+		if cur.State.Erased() {
+			return fmt.Errorf("set state %s=%s: %w (%s)", id, st.State, ErrErased, cur.State)
+		}
+		if st.CallAt.IsZero() {
+			st.CallAt = cur.CallAt
+		}
+		st.UpdatedAt = time.Now().UTC()
+		data, err := json.Marshal(st)
+		if err != nil {
+			return fmt.Errorf("encode state: %w", err)
+		}
+		if cur.Revision == 0 {
+			_, err = kv.Create(ctx, id, data)
+		} else {
+			_, err = kv.Update(ctx, id, data, cur.Revision)
+		}
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, jetstream.ErrKeyExists) && !isWrongSequence(err) {
+			return fmt.Errorf("set state %s=%s: %w", id, st.State, err)
+		}
+		// Someone else wrote in between: read again and decide again.
 	}
-	if _, err := kv.Put(ctx, id, data); err != nil {
-		return fmt.Errorf("set state %s=%s: %w", id, st.State, err)
-	}
-	return nil
+	return fmt.Errorf("set state %s=%s: the entry kept changing under us", id, st.State)
+}
+
+// isWrongSequence reports the server's refusal of a conditional write.
+func isWrongSequence(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence
 }
 
 // claimState creates the call's entry only if the call is unknown. It is the

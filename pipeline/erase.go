@@ -1,0 +1,118 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Erased says what Erase removed, for the audit trail: counts and flags,
+// never content.
+type Erased struct {
+	CallID    string `json:"call_id"`
+	Recording bool   `json:"recording"` // the audio object existed and was deleted
+	Queued    uint64 `json:"queued"`    // messages still waiting on CALLS
+	Results   uint64 `json:"results"`   // transcripts and decisions on RESULTS
+	Failed    uint64 `json:"failed"`    // dead letters on FAILED
+	// StateRevisions is how many CALL_STATE revisions (the call's history)
+	// were replaced by the tombstone.
+	StateRevisions uint64 `json:"state_revisions"`
+}
+
+// Erase removes everything the pipeline holds about a call — its queued
+// message, audio, results, dead letters and state history — and leaves
+// tomb as its only CALL_STATE entry. The tombstone carries no content: a
+// state, a reason and who asked. It stays so that a late or repeated
+// submission of the same call ID is refused (ingest's create-if-absent
+// claim finds it), and so that a worker still transcribing the call sees
+// that its result must be discarded.
+//
+// Erase is idempotent: erasing an erased call succeeds and removes nothing.
+// Stream purges by subject remove the messages from the store (they are not
+// merely marked), and the key/value purge is a roll-up that drops every
+// earlier revision.
+func (c *Client) Erase(ctx context.Context, id string, tomb CallState) (Erased, error) {
+	e := Erased{CallID: id}
+	if !ValidID(id) {
+		return e, fmt.Errorf("erase %q: %w: malformed call ID", truncate(id, 40), ErrInvalidCall)
+	}
+	if tomb.State != StateObjected && tomb.State != StateDeleted {
+		return e, fmt.Errorf("erase %s: tombstone state %q: want %s or %s", id, tomb.State, StateObjected, StateDeleted)
+	}
+	// The tombstone goes first: from here on ingest refuses the ID and a
+	// worker that finishes will not publish (see worker.finish).
+	kv, err := c.stateStore(ctx)
+	if err != nil {
+		return e, fmt.Errorf("erase %s: %w", id, err)
+	}
+	if err := c.putTombstone(ctx, kv, id, tomb); err != nil {
+		return e, fmt.Errorf("erase %s: %w", id, err)
+	}
+	// Stop a worker that is transcribing the call now.
+	if err := c.announceErased(id); err != nil {
+		return e, fmt.Errorf("erase %s: %w", id, err)
+	}
+	if e.Queued, err = c.purgeSubject(ctx, StreamCalls, SubjectRecorded(id), 0); err != nil {
+		return e, fmt.Errorf("erase %s: %w", id, err)
+	}
+	if e.Recording, err = c.purgeRecording(ctx, id); err != nil {
+		return e, fmt.Errorf("erase %s: %w", id, err)
+	}
+	if e.Results, err = c.purgeSubject(ctx, StreamResults, SubjectTranscribed(id), 0); err != nil {
+		return e, fmt.Errorf("erase %s: %w", id, err)
+	}
+	if e.Failed, err = c.purgeSubject(ctx, StreamFailed, SubjectFailed(id), 0); err != nil {
+		return e, fmt.Errorf("erase %s: %w", id, err)
+	}
+	// Drop the earlier revisions (they held the label and failure reasons)
+	// and keep only the tombstone. A purge of the bucket's stream that keeps
+	// the last message does it in one step; a key/value Purge followed by a
+	// new Put would leave a moment in which the ID looks unknown.
+	if e.StateRevisions, err = c.purgeSubject(ctx, "KV_"+BucketState, "$KV."+BucketState+"."+id, 1); err != nil {
+		return e, fmt.Errorf("erase %s: state history: %w", id, err)
+	}
+	return e, nil
+}
+
+// putTombstone writes the final state of an erased call.
+func (c *Client) putTombstone(ctx context.Context, kv jetstream.KeyValue, id string, tomb CallState) error {
+	tomb.UpdatedAt = time.Now().UTC()
+	tomb.Label, tomb.Worker, tomb.Attempts = "", "", 0
+	data, err := json.Marshal(tomb)
+	if err != nil {
+		return fmt.Errorf("encode tombstone: %w", err)
+	}
+	if _, err := kv.Put(ctx, id, data); err != nil {
+		return fmt.Errorf("write tombstone: %w", err)
+	}
+	return nil
+}
+
+// purgeSubject removes every message on subject from stream and says how
+// many there were.
+// Keep > 0 leaves that many of the newest.
+func (c *Client) purgeSubject(ctx context.Context, stream, subject string, keep uint64) (uint64, error) {
+	s, err := c.js.Stream(ctx, stream)
+	if err != nil {
+		return 0, bucketErr(stream, err)
+	}
+	info, err := s.Info(ctx, jetstream.WithSubjectFilter(subject))
+	if err != nil {
+		return 0, fmt.Errorf("%s: count %s: %w", stream, subject, err)
+	}
+	n := info.State.Subjects[subject]
+	if n <= keep {
+		return 0, nil
+	}
+	opts := []jetstream.StreamPurgeOpt{jetstream.WithPurgeSubject(subject)}
+	if keep > 0 {
+		opts = append(opts, jetstream.WithPurgeKeep(keep))
+	}
+	if err := s.Purge(ctx, opts...); err != nil {
+		return 0, fmt.Errorf("%s: purge %s: %w", stream, subject, err)
+	}
+	return n - keep, nil
+}

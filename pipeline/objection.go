@@ -1,0 +1,162 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+)
+
+// Objections arrive as requests on calls.objection.<id> (from the telephony
+// system, the command line or the web UI); the reply says what was erased.
+// A request, not a stream message: the sender learns whether the objection
+// took effect, and retries if nobody answered.
+const subjectObjection = "calls.objection."
+
+// SubjectObjection is where an objection to recording call id is sent.
+func SubjectObjection(id string) string { return subjectObjection + id }
+
+// Limits on an objection's free text: it names who recorded the objection
+// and why, and must not become a place to store call content.
+const (
+	maxObjectionBy     = 128
+	maxObjectionReason = 500
+)
+
+// Objection is a caller's objection to the recording of a call, as a
+// member of staff recorded it. It holds who and why, never call content.
+type Objection struct {
+	CallID string    `json:"call_id"`
+	By     string    `json:"by"`
+	Reason string    `json:"reason,omitempty"`
+	At     time.Time `json:"at,omitzero"`
+}
+
+// Validate checks the objection before anything is erased.
+func (o Objection) Validate() error {
+	if !ValidID(o.CallID) {
+		return fmt.Errorf("%w: call ID %q: must match %s", ErrInvalidCall, truncate(o.CallID, 40), idPattern)
+	}
+	if strings.TrimSpace(o.By) == "" {
+		return fmt.Errorf("%w: objection to %s: who recorded it (by) is required", ErrInvalidCall, o.CallID)
+	}
+	if err := checkPrintable(o.By, maxObjectionBy); err != nil {
+		return fmt.Errorf("%w: objection to %s: by: %w", ErrInvalidCall, o.CallID, err)
+	}
+	if err := checkPrintable(o.Reason, maxObjectionReason); err != nil {
+		return fmt.Errorf("%w: objection to %s: reason: %w", ErrInvalidCall, o.CallID, err)
+	}
+	return nil
+}
+
+// Object honours an objection: the recording and everything derived from
+// it are erased (a transcription in progress stops and publishes nothing),
+// and the objection — who, when, why — stays as the call's tombstone, so
+// the call is refused if it is submitted again, even if it never arrived.
+func (c *Client) Object(ctx context.Context, o Objection) (Erased, error) {
+	if err := o.Validate(); err != nil {
+		return Erased{CallID: o.CallID}, err
+	}
+	reason := "caller objected to recording; recording and everything derived from it erased"
+	if o.Reason != "" {
+		reason += ": " + o.Reason
+	}
+	e, err := c.Erase(ctx, o.CallID, CallState{State: StateObjected, By: o.By, Reason: reason})
+	if err != nil {
+		return e, fmt.Errorf("objection to %s: %w", o.CallID, err)
+	}
+	c.log.Info().Str("call_id", o.CallID).Bool("recording_erased", e.Recording).
+		Uint64("results_erased", e.Results).Uint64("queued_erased", e.Queued).Msg("objection to recording honoured")
+	return e, nil
+}
+
+// ObjectionReply answers a request on calls.objection.<id>.
+type ObjectionReply struct {
+	Erased *Erased `json:"erased,omitempty"`
+	Error  string  `json:"error,omitempty"`
+}
+
+// SendObjection sends an objection to whichever process serves them and
+// waits for its answer.
+func (c *Client) SendObjection(ctx context.Context, o Objection) (Erased, error) {
+	if err := o.Validate(); err != nil {
+		return Erased{CallID: o.CallID}, err
+	}
+	data, err := json.Marshal(o)
+	if err != nil {
+		return Erased{}, fmt.Errorf("encode objection: %w", err)
+	}
+	msg, err := c.nc.RequestWithContext(ctx, SubjectObjection(o.CallID), data)
+	if errors.Is(err, nats.ErrNoResponders) {
+		return Erased{}, fmt.Errorf("objection to %s: no callscribe process is serving objections (is 'callscribe serve' running?): %w", o.CallID, err)
+	}
+	if err != nil {
+		return Erased{}, fmt.Errorf("objection to %s: %w", o.CallID, err)
+	}
+	var r ObjectionReply
+	if err := json.Unmarshal(msg.Data, &r); err != nil {
+		return Erased{}, fmt.Errorf("objection to %s: decode reply: %w", o.CallID, err)
+	}
+	if r.Error != "" || r.Erased == nil {
+		return Erased{}, fmt.Errorf("objection to %s: %s", o.CallID, r.Error)
+	}
+	return *r.Erased, nil
+}
+
+// ServeObjections answers objection requests until ctx ends. Every process
+// that serves them joins one queue group, so each objection is handled
+// once. done, if set, is told about each objection handled or refused (the
+// audit trail); err is nil when the erase succeeded.
+func (c *Client) ServeObjections(ctx context.Context, done func(o Objection, e Erased, err error)) error {
+	sub, err := c.nc.QueueSubscribe(subjectObjection+"*", "callscribe-objections", func(m *nats.Msg) {
+		o, e, err := c.handleObjection(ctx, m)
+		if done != nil {
+			done(o, e, err)
+		}
+		reply := ObjectionReply{}
+		if err != nil {
+			reply.Error = err.Error()
+		} else {
+			reply.Erased = &e
+		}
+		data, _ := json.Marshal(reply)
+		if m.Reply != "" {
+			if rerr := m.Respond(data); rerr != nil {
+				c.log.Warn().Err(rerr).Str("call_id", o.CallID).Msg("objection reply not sent")
+			}
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("serve objections: %w", err)
+	}
+	<-ctx.Done()
+	return sub.Drain()
+}
+
+func (c *Client) handleObjection(ctx context.Context, m *nats.Msg) (Objection, Erased, error) {
+	id := strings.TrimPrefix(m.Subject, subjectObjection)
+	var o Objection
+	if len(m.Data) > MaxCallMetaBytes {
+		return Objection{CallID: id}, Erased{}, fmt.Errorf("%w: objection larger than %d bytes", ErrInvalidCall, MaxCallMetaBytes)
+	}
+	if err := json.Unmarshal(m.Data, &o); err != nil {
+		return Objection{CallID: id}, Erased{}, fmt.Errorf("%w: objection: decode JSON: %w", ErrInvalidCall, err)
+	}
+	if o.CallID == "" {
+		o.CallID = id
+	}
+	if o.CallID != id {
+		return o, Erased{}, fmt.Errorf("%w: objection names call %q on the subject of %q", ErrInvalidCall, truncate(o.CallID, 40), id)
+	}
+	if o.At.IsZero() {
+		o.At = time.Now().UTC()
+	}
+	op, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	e, err := c.Object(op, o)
+	return o, e, err
+}
