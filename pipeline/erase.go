@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -31,9 +32,8 @@ type Erased struct {
 // that its result must be discarded.
 //
 // Erase is idempotent: erasing an erased call succeeds and removes nothing.
-// Stream purges by subject remove the messages from the store (they are not
-// merely marked), and the key/value purge is a roll-up that drops every
-// earlier revision.
+// Every message is erased with JetStream's secure delete (see EraseSubject),
+// so the content is overwritten on disk too.
 func (c *Client) Erase(ctx context.Context, id string, tomb CallState) (Erased, error) {
 	e := Erased{CallID: id}
 	if !ValidID(id) {
@@ -55,23 +55,22 @@ func (c *Client) Erase(ctx context.Context, id string, tomb CallState) (Erased, 
 	if err := c.announceErased(id); err != nil {
 		return e, fmt.Errorf("erase %s: %w", id, err)
 	}
-	if e.Queued, err = c.purgeSubject(ctx, StreamCalls, SubjectRecorded(id), 0); err != nil {
+	if e.Queued, err = c.EraseSubject(ctx, StreamCalls, SubjectRecorded(id), 0); err != nil {
 		return e, fmt.Errorf("erase %s: %w", id, err)
 	}
 	if e.Recording, err = c.purgeRecording(ctx, id); err != nil {
 		return e, fmt.Errorf("erase %s: %w", id, err)
 	}
-	if e.Results, err = c.purgeSubject(ctx, StreamResults, SubjectTranscribed(id), 0); err != nil {
+	if e.Results, err = c.EraseSubject(ctx, StreamResults, SubjectTranscribed(id), 0); err != nil {
 		return e, fmt.Errorf("erase %s: %w", id, err)
 	}
-	if e.Failed, err = c.purgeSubject(ctx, StreamFailed, SubjectFailed(id), 0); err != nil {
+	if e.Failed, err = c.EraseSubject(ctx, StreamFailed, SubjectFailed(id), 0); err != nil {
 		return e, fmt.Errorf("erase %s: %w", id, err)
 	}
-	// Drop the earlier revisions (they held the label and failure reasons)
-	// and keep only the tombstone. A purge of the bucket's stream that keeps
-	// the last message does it in one step; a key/value Purge followed by a
-	// new Put would leave a moment in which the ID looks unknown.
-	if e.StateRevisions, err = c.purgeSubject(ctx, "KV_"+BucketState, "$KV."+BucketState+"."+id, 1); err != nil {
+	// Erase the earlier revisions (they held the label and failure reasons)
+	// and keep only the tombstone, written first so that the ID never looks
+	// unknown in between.
+	if e.StateRevisions, err = c.EraseSubject(ctx, "KV_"+BucketState, "$KV."+BucketState+"."+id, 1); err != nil {
 		return e, fmt.Errorf("erase %s: state history: %w", id, err)
 	}
 	return e, nil
@@ -91,11 +90,16 @@ func (c *Client) putTombstone(ctx context.Context, kv jetstream.KeyValue, id str
 	return nil
 }
 
-// purgeSubject removes every message on subject from stream and says how
-// many there were.
-// Keep > 0 leaves that many of the newest.
-func (c *Client) purgeSubject(ctx context.Context, stream, subject string, keep uint64) (uint64, error) {
+// EraseSubject securely deletes every message on subject from stream but
+// the newest keep, and says how many it deleted. Each message is
+// overwritten on disk (JetStream's secure delete), not only marked deleted:
+// a plain purge leaves the bytes in the store's block files until the block
+// happens to be compacted, and for health data "deleted" must mean gone.
+func (c *Client) EraseSubject(ctx context.Context, stream, subject string, keep uint64) (uint64, error) {
 	s, err := c.js.Stream(ctx, stream)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return 0, nil
+	}
 	if err != nil {
 		return 0, bucketErr(stream, err)
 	}
@@ -107,12 +111,33 @@ func (c *Client) purgeSubject(ctx context.Context, stream, subject string, keep 
 	if n <= keep {
 		return 0, nil
 	}
-	opts := []jetstream.StreamPurgeOpt{jetstream.WithPurgeSubject(subject)}
-	if keep > 0 {
-		opts = append(opts, jetstream.WithPurgeKeep(keep))
+	var erased uint64
+	for seq := uint64(1); erased < n-keep; {
+		m, err := s.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(subject))
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			break // fewer than counted: someone else erased some
+		}
+		if err != nil {
+			return erased, fmt.Errorf("%s: find %s from %d: %w", stream, subject, seq, err)
+		}
+		err = s.SecureDeleteMsg(ctx, m.Sequence)
+		if errDeleteNotPermitted(err) {
+			// A bucket made by nats.go's defaults (see EnsureErasableKV).
+			c.log.Warn().Str("stream", stream).Msg("stream denies message deletes: purging instead of erasing; the bytes stay on disk until compaction")
+			opts := []jetstream.StreamPurgeOpt{jetstream.WithPurgeSubject(subject)}
+			if keep > 0 {
+				opts = append(opts, jetstream.WithPurgeKeep(keep))
+			}
+			if err := s.Purge(ctx, opts...); err != nil {
+				return erased, fmt.Errorf("%s: purge %s: %w", stream, subject, err)
+			}
+			return n - keep, nil
+		}
+		if err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
+			return erased, fmt.Errorf("%s: erase %s seq %d: %w", stream, subject, m.Sequence, err)
+		}
+		erased++
+		seq = m.Sequence + 1
 	}
-	if err := s.Purge(ctx, opts...); err != nil {
-		return 0, fmt.Errorf("%s: purge %s: %w", stream, subject, err)
-	}
-	return n - keep, nil
+	return erased, nil
 }

@@ -51,7 +51,7 @@ func (w *worker) discard(ctx context.Context, d *delivery, why string) {
 	purged, err := w.c.purgeRecording(op, d.id)
 	if err == nil {
 		var n uint64
-		n, err = w.c.purgeSubject(op, StreamResults, SubjectTranscribed(d.id), 0)
+		n, err = w.c.EraseSubject(op, StreamResults, SubjectTranscribed(d.id), 0)
 		purged = purged || n > 0
 	}
 	if err != nil {

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -31,26 +32,32 @@ func (c *Client) Recording(ctx context.Context, id string) (io.ReadCloser, error
 	return r, nil
 }
 
-// purgeRecording deletes a call's audio. Deleting an object only marks it
-// deleted and removes its chunks, so the audio itself is gone. A recording
-// that is already absent is not an error: the purge is idempotent.
+// purgeRecording erases a call's audio: its chunks and then its
+// description, each securely deleted from the object store's stream (see
+// EraseSubject). The store's own Delete would leave the chunks' bytes on
+// disk and a "deleted" entry naming the call. A recording that is already
+// absent is not an error: the purge is idempotent.
 func (c *Client) purgeRecording(ctx context.Context, id string) (existed bool, err error) {
 	obs, err := c.recordingStore(ctx)
 	if err != nil {
 		return false, err
 	}
-	// GetInfo hides deleted objects; Delete would succeed on them anyway.
-	if _, err := obs.GetInfo(ctx, id); errors.Is(err, jetstream.ErrObjectNotFound) {
-		return false, nil
-	} else if err != nil {
-		return false, fmt.Errorf("purge recording %s: look up: %w", id, err)
-	}
-	err = obs.Delete(ctx, id)
+	stream := "OBJ_" + BucketRecordings
+	meta := "$O." + BucketRecordings + ".M." + base64.URLEncoding.EncodeToString([]byte(id))
+	info, err := obs.GetInfo(ctx, id, jetstream.GetObjectInfoShowDeleted())
 	if errors.Is(err, jetstream.ErrObjectNotFound) {
 		return false, nil
 	}
 	if err != nil {
+		return false, fmt.Errorf("purge recording %s: look up: %w", id, err)
+	}
+	chunks := "$O." + BucketRecordings + ".C." + info.NUID
+	n, err := c.EraseSubject(ctx, stream, chunks, 0)
+	if err != nil {
 		return false, fmt.Errorf("purge recording %s: %w", id, err)
 	}
-	return true, nil
+	if _, err := c.EraseSubject(ctx, stream, meta, 0); err != nil {
+		return false, fmt.Errorf("purge recording %s: %w", id, err)
+	}
+	return n > 0 || !info.Deleted, nil
 }

@@ -144,7 +144,8 @@ func (c *Client) putState(ctx context.Context, id string, st CallState) error {
 // isWrongSequence reports the server's refusal of a conditional write.
 func isWrongSequence(err error) bool {
 	var apiErr *jetstream.APIError
-	return errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence
+	return errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
+		apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant) // R>1
 }
 
 // claimState creates the call's entry only if the call is unknown. It is the
@@ -182,4 +183,21 @@ func (c *Client) releaseClaim(ctx context.Context, id string) error {
 		return err
 	}
 	return kv.Delete(ctx, id)
+}
+
+// CallIDs lists every call ID in CALL_STATE, tombstones included.
+func (c *Client) CallIDs(ctx context.Context) ([]string, error) {
+	kv, err := c.stateStore(ctx)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := kv.ListKeys(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list calls: %w", err)
+	}
+	var out []string
+	for k := range keys.Keys() {
+		out = append(out, k)
+	}
+	return out, nil
 }

@@ -155,15 +155,9 @@ func (c *Client) EnsureStreams(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("ensure object store %s: %w", BucketRecordings, err)
 	}
-	kv, err := c.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:      BucketState,
-		Description: "call ID → processing state",
-		Storage:     jetstream.FileStorage,
-		Replicas:    cfg.Replicas,
-		History:     cfg.StateHistory,
-	})
+	kv, err := EnsureErasableKV(ctx, c.js, BucketState, "call ID → processing state", cfg.StateHistory, cfg.Replicas)
 	if err != nil {
-		return fmt.Errorf("ensure key/value %s: %w", BucketState, err)
+		return err
 	}
 
 	c.mu.Lock()

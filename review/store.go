@@ -65,15 +65,9 @@ func Open(ctx context.Context, c *pipeline.Client, cfg Config) (*Store, error) {
 		cfg.Now = time.Now
 	}
 	js := c.JetStream()
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:      BucketReview,
-		Description: "call ID → proposal or triage item with its history",
-		Storage:     jetstream.FileStorage,
-		Replicas:    cfg.Replicas,
-		History:     64,
-	})
+	kv, err := pipeline.EnsureErasableKV(ctx, js, BucketReview, "call ID → proposal or triage item with its history", 64, cfg.Replicas)
 	if err != nil {
-		return nil, fmt.Errorf("open review store: bucket %s: %w", BucketReview, err)
+		return nil, fmt.Errorf("open review store: %w", err)
 	}
 	if _, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:        StreamRecords,
@@ -174,6 +168,11 @@ func (s *Store) FromResult(ctx context.Context, r *pipeline.ResultMessage) (crea
 	case classify.Uncertain:
 		kind, state = KindTriage, StateTriage
 	default:
+		return false, nil
+	}
+	// A call erased (objection) after its result was read has nothing to
+	// review; the retention sweeper removes any item that slips through.
+	if st, err := s.c.State(ctx, r.Call.ID); err == nil && st.State.Erased() {
 		return false, nil
 	}
 	now := s.cfg.Now().UTC()

@@ -1,0 +1,62 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// EnsureErasableKV creates or updates a key/value bucket whose revisions can
+// be securely erased (EraseSubject). It is the stream nats.go would make
+// for the bucket, with one difference: nats.go marks every bucket "deny
+// delete", which blocks secure deletion of single revisions, and a stream
+// can never drop that mark later. callscribe's buckets hold health data
+// that must really go when a call is erased, so they are made without it.
+//
+// A bucket created by an older version with the mark keeps it; EraseSubject
+// then falls back to a purge and logs a warning.
+func EnsureErasableKV(ctx context.Context, js jetstream.JetStream, bucket, description string, history uint8, replicas int) (jetstream.KeyValue, error) {
+	if replicas == 0 {
+		replicas = 1
+	}
+	name := "KV_" + bucket
+	sc := jetstream.StreamConfig{
+		Name:              name,
+		Description:       description,
+		Subjects:          []string{"$KV." + bucket + ".>"},
+		MaxMsgsPerSubject: int64(history),
+		MaxBytes:          -1,
+		MaxMsgSize:        -1,
+		MaxMsgs:           -1,
+		MaxConsumers:      -1,
+		Storage:           jetstream.FileStorage,
+		Replicas:          replicas,
+		AllowRollup:       true,
+		AllowDirect:       true,
+		Duplicates:        2 * time.Minute,
+		Discard:           jetstream.DiscardNew,
+	}
+	if old, err := js.Stream(ctx, name); err == nil && old.CachedInfo().Config.DenyDelete {
+		sc.DenyDelete = true // cannot be undone on an existing bucket
+	}
+	if _, err := js.CreateOrUpdateStream(ctx, sc); err != nil {
+		return nil, fmt.Errorf("ensure key/value %s: %w", bucket, err)
+	}
+	kv, err := js.KeyValue(ctx, bucket)
+	if err != nil {
+		return nil, fmt.Errorf("ensure key/value %s: %w", bucket, err)
+	}
+	return kv, nil
+}
+
+// codeDeleteNotPermitted is the server's refusal to delete from a stream
+// marked "deny delete" (nats-server's JSStreamMsgDeleteFailed, 10057).
+const codeDeleteNotPermitted jetstream.ErrorCode = 10057
+
+func errDeleteNotPermitted(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode == codeDeleteNotPermitted
+}
