@@ -74,7 +74,8 @@ func (c *Client) Object(ctx context.Context, o Objection) (Erased, error) {
 	return e, nil
 }
 
-// ObjectionReply answers a request on calls.objection.<id>.
+// ObjectionReply answers a request on calls.objection.<id>: what was
+// erased (Erased's fields, and any the serving process adds), or an error.
 type ObjectionReply struct {
 	Erased *Erased `json:"erased,omitempty"`
 	Error  string  `json:"error,omitempty"`
@@ -107,21 +108,26 @@ func (c *Client) SendObjection(ctx context.Context, o Objection) (Erased, error)
 	return *r.Erased, nil
 }
 
-// ServeObjections answers objection requests until ctx ends. Every process
-// that serves them joins one queue group, so each objection is handled
-// once. done, if set, is told about each objection handled or refused (the
-// audit trail); err is nil when the erase succeeded.
-func (c *Client) ServeObjections(ctx context.Context, done func(o Objection, e Erased, err error)) error {
+// ObjectFunc honours an objection; Client.Object is the pipeline's own, a
+// caller that keeps more (review items) passes one that erases those too.
+type ObjectFunc[E any] func(ctx context.Context, o Objection) (E, error)
+
+// ServeObjections answers objection requests until ctx ends, honouring each
+// with object. Every process that serves them joins one queue group, so
+// each objection is handled once. done, if set, is told about each
+// objection handled or refused (the audit trail); err is nil when the
+// erase succeeded.
+func ServeObjections[E any](ctx context.Context, c *Client, object ObjectFunc[E], done func(o Objection, e E, err error)) error {
 	sub, err := c.nc.QueueSubscribe(subjectObjection+"*", "callscribe-objections", func(m *nats.Msg) {
-		o, e, err := c.handleObjection(ctx, m)
+		o, e, err := handleObjection(ctx, m, object)
 		if done != nil {
 			done(o, e, err)
 		}
-		reply := ObjectionReply{}
+		var reply any = struct {
+			Erased E `json:"erased"`
+		}{e}
 		if err != nil {
-			reply.Error = err.Error()
-		} else {
-			reply.Erased = &e
+			reply = ObjectionReply{Error: err.Error()}
 		}
 		data, _ := json.Marshal(reply)
 		if m.Reply != "" {
@@ -137,26 +143,27 @@ func (c *Client) ServeObjections(ctx context.Context, done func(o Objection, e E
 	return sub.Drain()
 }
 
-func (c *Client) handleObjection(ctx context.Context, m *nats.Msg) (Objection, Erased, error) {
+func handleObjection[E any](ctx context.Context, m *nats.Msg, object ObjectFunc[E]) (Objection, E, error) {
 	id := strings.TrimPrefix(m.Subject, subjectObjection)
 	var o Objection
+	var none E
 	if len(m.Data) > MaxCallMetaBytes {
-		return Objection{CallID: id}, Erased{}, fmt.Errorf("%w: objection larger than %d bytes", ErrInvalidCall, MaxCallMetaBytes)
+		return Objection{CallID: id}, none, fmt.Errorf("%w: objection larger than %d bytes", ErrInvalidCall, MaxCallMetaBytes)
 	}
 	if err := json.Unmarshal(m.Data, &o); err != nil {
-		return Objection{CallID: id}, Erased{}, fmt.Errorf("%w: objection: decode JSON: %w", ErrInvalidCall, err)
+		return Objection{CallID: id}, none, fmt.Errorf("%w: objection: decode JSON: %w", ErrInvalidCall, err)
 	}
 	if o.CallID == "" {
 		o.CallID = id
 	}
 	if o.CallID != id {
-		return o, Erased{}, fmt.Errorf("%w: objection names call %q on the subject of %q", ErrInvalidCall, truncate(o.CallID, 40), id)
+		return o, none, fmt.Errorf("%w: objection names call %q on the subject of %q", ErrInvalidCall, truncate(o.CallID, 40), id)
 	}
 	if o.At.IsZero() {
 		o.At = time.Now().UTC()
 	}
 	op, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	e, err := c.Object(op, o)
+	e, err := object(op, o)
 	return o, e, err
 }

@@ -157,7 +157,7 @@ func TestObjectionOverNATSBeforeTheCallArrives(t *testing.T) {
 	handled := make(chan pipeline.Objection, 4)
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	go env.c.ServeObjections(sctx, func(o pipeline.Objection, _ pipeline.Erased, err error) {
+	go pipeline.ServeObjections(sctx, env.c, env.c.Object, func(o pipeline.Objection, _ pipeline.Erased, err error) {
 		if err == nil {
 			handled <- o
 		}

@@ -31,6 +31,7 @@ func commands() map[string]command {
 		"models":     {"list, verify, download or import Whisper models", cmdModels},
 		"bench":      {"measure throughput over a folder of recordings, optionally against whisper-cli", cmdBench},
 		"version":    {"print version and build information", cmdVersion},
+		"object":     {"record a caller's objection to recording: erase the call everywhere", cmdObject},
 	}
 }
 

@@ -53,20 +53,22 @@ func (f *webFlags) register(fs *flag.FlagSet) {
 // start runs the review store (results → proposals, pending record
 // deliveries) and the UI until ctx ends or stop is called; stop also waits
 // for them to finish. With no -web it does nothing.
-func (f *webFlags) start(ctx context.Context, client *pipeline.Client, logger zerolog.Logger) (stop func(), err error) {
-	if f.addr == "" {
-		return func() {}, nil
-	}
-	cfg := review.Config{BaseURL: f.baseURL, Log: logger}
+// openStore opens the review store (REVIEW bucket, RECORDS stream) with
+// the record settings from the flags.
+func (f *webFlags) openStore(ctx context.Context, client *pipeline.Client, replicas int, logger zerolog.Logger) (*review.Store, error) {
+	cfg := review.Config{BaseURL: f.baseURL, Log: logger, Replicas: replicas}
 	if f.fhirServer != "" {
 		cfg.FHIRServer = &record.Poster{BaseURL: f.fhirServer}
 		if f.fhirToken != "" {
 			cfg.FHIRServer.Header = http.Header{"Authorization": {"Bearer " + f.fhirToken}}
 		}
 	}
-	store, err := review.Open(ctx, client, cfg)
-	if err != nil {
-		return nil, err
+	return review.Open(ctx, client, cfg)
+}
+
+func (f *webFlags) start(ctx context.Context, store *review.Store, logger zerolog.Logger) (stop func(), err error) {
+	if f.addr == "" {
+		return func() {}, nil
 	}
 	accts, created, err := web.LoadOrCreateAccounts(f.accounts)
 	if err != nil {

@@ -53,7 +53,11 @@ func TestWebFlagsStartTheReviewUI(t *testing.T) {
 	if err := fs.Parse([]string{"-web", addr, "-web-accounts", accounts}); err != nil {
 		t.Fatal(err)
 	}
-	stop, err := wf.start(ctx, client, zerolog.Nop())
+	store, err := wf.openStore(ctx, client, 1, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop, err := wf.start(ctx, store, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,16 +3,23 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strings"
+	"sync"
 	"time"
+
+	"github.com/rs/zerolog"
 
 	"github.com/callscribe/callscribe/classify"
 	"github.com/callscribe/callscribe/models"
 	"github.com/callscribe/callscribe/pipeline"
+	"github.com/callscribe/callscribe/review"
 	"github.com/callscribe/callscribe/transcribe"
 )
 
@@ -34,13 +41,41 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	maxDeliver := fs.Int("max-deliver", 5, "attempts per call before it is dead-lettered on calls.failed.<id>")
 	grace := fs.Duration("shutdown-grace", 30*time.Second, "on shutdown, how long calls in hand may finish before they are handed back")
 	replicas := fs.Int("replicas", 1, "stream and bucket replicas (3 on a NATS cluster)")
+	rolesFlag := fs.String("roles", strings.Join(allRoles, ","), "roles this process runs, comma-separated: "+strings.Join(allRoles, ", ")+
+		" (worker: transcription; web: review UI and record publishing; retention: deletes calls whose period ended; objections: honours objections to recording)")
+	var rf retentionFlags
+	rf.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *workers < 1 {
 		return usageError{fmt.Errorf("-workers %d: need at least 1", *workers)}
 	}
+	roles, err := parseRoles(*rolesFlag)
+	if err != nil {
+		return usageError{err}
+	}
 	logger := newLogger(os.Stderr)
+	if roles["worker"] {
+		return serveWithWorkers(ctx, fs, &ef, &nf, &wf, &rf, roles, servePlan{
+			data: *data, listen: *listen, port: *port, workers: *workers, ackWait: *ackWait,
+			maxDeliver: *maxDeliver, grace: *grace, replicas: *replicas,
+		}, logger)
+	}
+	return serveRoles(ctx, &nf, &wf, &rf, roles, servePlan{data: *data, listen: *listen, port: *port, replicas: *replicas}, logger, nil)
+}
+
+// servePlan is what serve's flags decided.
+type servePlan struct {
+	data, listen         string
+	port, workers        int
+	ackWait, grace       time.Duration
+	maxDeliver, replicas int
+}
+
+func serveWithWorkers(ctx context.Context, fs *flag.FlagSet, ef *engineFlags, nf *natsFlags, wf *webFlags, rf *retentionFlags,
+	roles map[string]bool, plan servePlan, logger zerolog.Logger) error {
+	workers := &plan.workers
 	modelPath, err := models.ResolveFromOS(ef.model)
 	if err != nil {
 		return err
@@ -48,7 +83,7 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	ef.model = modelPath
 	switch {
 	case !flagSet(fs, "workers") && !flagSet(fs, "threads"):
-		cfg, why := chooseWorkers(*data, modelPath, runtime.NumCPU(), ef.gpu)
+		cfg, why := chooseWorkers(plan.data, modelPath, runtime.NumCPU(), ef.gpu)
 		*workers, ef.threads = cfg.Workers, cfg.Threads
 		logger.Info().Int("workers", cfg.Workers).Int("threads", cfg.Threads).Str("why", why).Msg("chose workers and threads")
 	case !flagSet(fs, "threads"):
@@ -70,11 +105,35 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer engine.Close()
+	logger.Info().Str("model", engine.Model()).Dur("model_load", engine.LoadTime()).
+		Int("workers", *workers).Int("threads", ef.threads).Str("rules", rules.Current().Version()).
+		Msg("worker role ready")
 
+	return serveRoles(ctx, nf, wf, rf, roles, plan, logger, func(ctx context.Context, client *pipeline.Client) error {
+		proc := newCallProcessor(ef, engine, rules.Current())
+		proc.rules = rules.Current
+		w := &pipeline.Worker{
+			Client:        client,
+			Processor:     pipelineProcessor{p: proc},
+			Concurrency:   *workers,
+			AckWait:       plan.ackWait,
+			MaxDeliver:    plan.maxDeliver,
+			ShutdownGrace: plan.grace,
+			Log:           logger,
+		}
+		return w.Run(ctx)
+	})
+}
+
+// serveRoles connects (starting the embedded server unless -nats names
+// one), lays out the streams, and runs the roles until ctx ends or one of
+// them fails. work is the worker role, nil when this process has none.
+func serveRoles(ctx context.Context, nf *natsFlags, wf *webFlags, rf *retentionFlags, roles map[string]bool, plan servePlan,
+	logger zerolog.Logger, work func(context.Context, *pipeline.Client) error) error {
 	url := nf.url
 	if url == "" {
 		srv, err := pipeline.StartEmbedded(ctx, pipeline.EmbeddedConfig{
-			DataDir: *data, Host: *listen, Port: *port, Token: nf.token, Log: logger,
+			DataDir: plan.data, Host: plan.listen, Port: plan.port, Token: nf.token, Log: logger,
 		})
 		if err != nil {
 			return err
@@ -88,35 +147,85 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer client.Close()
-	if err := client.EnsureStreams(ctx, pipeline.Config{Replicas: *replicas}); err != nil {
+	if err := client.EnsureStreams(ctx, pipeline.Config{Replicas: plan.replicas}); err != nil {
 		return err
 	}
-	stopWeb, err := wf.start(ctx, client, logger)
-	if err != nil {
-		return err
+	var store *review.Store
+	if roles["web"] || roles["retention"] || roles["objections"] {
+		if store, err = wf.openStore(ctx, client, plan.replicas, logger); err != nil {
+			return err
+		}
 	}
-	defer stopWeb()
-	logger.Info().Str("nats", url).Str("model", engine.Model()).Dur("model_load", engine.LoadTime()).
-		Int("workers", *workers).Int("threads", ef.threads).Str("rules", rules.Current().Version()).
-		Msg("serving: ingest with `callscribe ingest FILE.wav`, results on calls.transcribed.<id>")
 
-	proc := newCallProcessor(&ef, engine, rules.Current())
-	proc.rules = rules.Current
-	w := &pipeline.Worker{
-		Client:        client,
-		Processor:     pipelineProcessor{p: proc},
-		Concurrency:   *workers,
-		AckWait:       *ackWait,
-		MaxDeliver:    *maxDeliver,
-		ShutdownGrace: *grace,
-		Log:           logger,
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var wg sync.WaitGroup
+	run := func(role string, f func(context.Context) error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := f(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				cancel(fmt.Errorf("%s role: %w", role, err))
+			}
+		}()
 	}
-	err = w.Run(ctx)
+	if roles["web"] {
+		stopWeb, err := wf.start(ctx, store, logger)
+		if err != nil {
+			return err
+		}
+		defer stopWeb()
+	}
+	if roles["retention"] {
+		run("retention", func(ctx context.Context) error { return rf.run(ctx, client, store, logger) })
+	}
+	if roles["objections"] {
+		run("objections", func(ctx context.Context) error { return serveObjections(ctx, client, store, logger) })
+	}
+	if work != nil {
+		run("worker", func(ctx context.Context) error { return work(ctx, client) })
+	}
+	logger.Info().Str("nats", url).Strs("roles", sortedRoles(roles)).
+		Msg("serving: ingest with `callscribe ingest FILE.wav`, results on calls.transcribed.<id>")
+	<-ctx.Done()
+	wg.Wait()
+	err = context.Cause(ctx)
 	if errors.Is(err, context.Canceled) {
 		err = nil
 	}
 	logger.Info().Msg("stopped")
 	return err
+}
+
+// allRoles are the parts of serve that can run in separate processes.
+var allRoles = []string{"worker", "web", "retention", "objections"}
+
+func parseRoles(s string) (map[string]bool, error) {
+	roles := map[string]bool{}
+	for _, r := range strings.Split(s, ",") {
+		r = strings.TrimSpace(r)
+		if r == "" {
+			continue
+		}
+		if !slices.Contains(allRoles, r) {
+			return nil, fmt.Errorf("-roles: unknown role %q; known: %s", r, strings.Join(allRoles, ", "))
+		}
+		roles[r] = true
+	}
+	if len(roles) == 0 {
+		return nil, fmt.Errorf("-roles: name at least one of %s", strings.Join(allRoles, ", "))
+	}
+	return roles, nil
+}
+
+func sortedRoles(roles map[string]bool) []string {
+	var out []string
+	for _, r := range allRoles {
+		if roles[r] {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // pipelineProcessor adapts the call processor to the pipeline's seam:

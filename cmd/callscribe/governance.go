@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/callscribe/callscribe/pipeline"
+	"github.com/callscribe/callscribe/retention"
+	"github.com/callscribe/callscribe/review"
+)
+
+// retentionFlags set the records-management periods of the privacy notice.
+type retentionFlags struct {
+	admin, confirmed, every time.Duration
+}
+
+func (f *retentionFlags) register(fs *flag.FlagSet) {
+	fs.DurationVar(&f.admin, "retention", retention.DefaultPeriod, "delete administrative-only calls (recording, transcript, decision, review item) this long after the call")
+	fs.DurationVar(&f.confirmed, "retention-confirmed", retention.DefaultPeriod, "delete the local copy of a call confirmed into the medical record this long after confirmation; negative keeps it")
+	fs.DurationVar(&f.every, "retention-every", retention.DefaultEvery, "how often the retention role looks for calls that fell due")
+}
+
+// runRetention runs the sweeper until ctx ends.
+func (f *retentionFlags) run(ctx context.Context, client *pipeline.Client, store *review.Store, logger zerolog.Logger) error {
+	sw := &retention.Sweeper{
+		Eraser: retention.Eraser{Pipeline: client, Review: store},
+		Policy: retention.Policy{Administrative: f.admin, Confirmed: f.confirmed},
+		Every:  f.every,
+		Log:    logger.With().Str("component", "retention").Logger(),
+	}
+	logger.Info().Dur("administrative", f.admin).Dur("confirmed", f.confirmed).Dur("every", f.every).Msg("retention role running")
+	return sw.Run(ctx)
+}
+
+// serveObjections answers objections (telephony, CLI, UI) until ctx ends,
+// erasing the call from the pipeline and from review.
+func serveObjections(ctx context.Context, client *pipeline.Client, store *review.Store, logger zerolog.Logger) error {
+	er := retention.Eraser{Pipeline: client, Review: store}
+	log := logger.With().Str("component", "objections").Logger()
+	return pipeline.ServeObjections(ctx, client, er.Object, func(o pipeline.Objection, e retention.Erasure, err error) {
+		if err != nil {
+			log.Error().Str("call_id", o.CallID).Err(err).Msg("objection not honoured")
+		}
+	})
+}
+
+// cmdObject records a caller's objection to recording: the call's
+// recording and everything derived from it are erased, and the call is
+// refused if it is submitted again.
+func cmdObject(ctx context.Context, args []string, stdout io.Writer) error {
+	var nf natsFlags
+	fs := newFlags("object", "CALL-ID -by STAFF [-reason TEXT]")
+	nf.register(fs, "nats://"+pipeline.DefaultHost+":"+strconv.Itoa(pipeline.DefaultPort))
+	by := fs.String("by", "", "who recorded the objection (staff ID); required")
+	reason := fs.String("reason", "", "why, in a few words; no call content")
+	timeout := fs.Duration("timeout", 30*time.Second, "how long to wait for the serving process to confirm")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usageError{fmt.Errorf("object: give exactly one call ID")}
+	}
+	o := pipeline.Objection{CallID: fs.Arg(0), By: *by, Reason: *reason}
+	if err := o.Validate(); err != nil {
+		return usageError{err}
+	}
+	logger := newLogger(os.Stderr)
+	client, err := nf.connect(ctx, "callscribe-object", logger)
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	e, err := client.SendObjection(ctx, o)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: objection recorded by %s; erased: recording %t, %d queued, %d results, %d dead letters\n",
+		o.CallID, o.By, e.Recording, e.Queued, e.Results, e.Failed)
+	return nil
+}

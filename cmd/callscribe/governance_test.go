@@ -1,0 +1,91 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/callscribe/callscribe/pipeline"
+)
+
+// freePort asks the kernel for a port nobody is using.
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// serve without the worker role needs no Whisper: the objection and
+// retention roles run on their own, and 'callscribe object' reaches them.
+func TestServeRolesObjectCommandErasesQueuedCall(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	port := freePort(t)
+	url := "nats://127.0.0.1:" + strconv.Itoa(port)
+	done := make(chan error, 1)
+	go func() {
+		done <- cmdServe(ctx, []string{"-roles", "objections,retention", "-web", "", "-data", t.TempDir(),
+			"-port", strconv.Itoa(port)}, &bytes.Buffer{})
+	}()
+	var c *pipeline.Client
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var err error
+		cctx, ccancel := context.WithTimeout(ctx, time.Second)
+		c, err = pipeline.Connect(cctx, url)
+		ccancel()
+		if err == nil {
+			if _, err = c.JetStream().KeyValue(ctx, pipeline.BucketState); err == nil {
+				break
+			}
+			c.Close()
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not come up: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	defer c.Close()
+
+	if _, err := c.Ingest(ctx, meta("obj-cli-1"), strings.NewReader("RIFF audio bytes")); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := cmdObject(ctx, []string{"-nats", url, "obj-cli-1"}, &out); err == nil || !errors.As(err, new(usageError)) {
+		t.Errorf("object without -by: %v, want a usage error", err)
+	}
+	var err error
+	for range 50 { // the objection role subscribes asynchronously
+		out.Reset()
+		if err = cmdObject(ctx, []string{"-nats", url, "-by", "h-042", "-reason", "call back without recording", "obj-cli-1"}, &out); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("object: %v", err)
+	}
+	if !strings.Contains(out.String(), "recording true, 1 queued") {
+		t.Errorf("object printed %q, want the recording and the queued call erased", out.String())
+	}
+	st, err := c.State(ctx, "obj-cli-1")
+	if err != nil || st.State != pipeline.StateObjected || st.By != "h-042" {
+		t.Errorf("state after objection: %+v, %v", st, err)
+	}
+	if _, err := c.Recording(ctx, "obj-cli-1"); !errors.Is(err, pipeline.ErrNotFound) {
+		t.Errorf("recording after objection: %v", err)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("serve: %v", err)
+	}
+}
