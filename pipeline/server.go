@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -45,6 +46,12 @@ type EmbeddedConfig struct {
 	// MaxStore caps JetStream file storage in bytes; 0 leaves the server's
 	// default (a share of the free disk).
 	MaxStore int64
+	// EncryptionKey, if set, encrypts the JetStream store at rest
+	// (ChaCha20-Poly1305, keys derived from it per stream). It must come from
+	// a file or the environment, never from the repository. A store written
+	// with one key cannot be opened with another: StartEmbedded then fails
+	// rather than start with an empty store.
+	EncryptionKey string
 	// Log receives the server's notices, warnings and errors. The zero value
 	// discards them. Protocol tracing is never enabled: it would write message
 	// payloads (transcripts) to the log.
@@ -92,6 +99,11 @@ func StartEmbedded(ctx context.Context, cfg EmbeddedConfig) (*Embedded, error) {
 		NoSigs:                 true, // the host program owns signal handling
 		DisableJetStreamBanner: true,
 	}
+	if cfg.EncryptionKey != "" {
+		opts.JetStreamKey = cfg.EncryptionKey
+		opts.JetStreamCipher = server.ChaCha
+	}
+	held := storedStreams(cfg.DataDir)
 	srv, err := server.NewServer(opts)
 	if err != nil {
 		return nil, fmt.Errorf("start nats-server: %w", err)
@@ -125,6 +137,15 @@ func StartEmbedded(ctx context.Context, cfg EmbeddedConfig) (*Embedded, error) {
 		srv.WaitForShutdown()
 		return nil, fmt.Errorf("start nats-server: JetStream did not start (store %s)", cfg.DataDir)
 	}
+	if held > 0 {
+		// A wrong (or missing, or unexpected) key makes the server skip
+		// every stream it cannot read and start empty: say so instead.
+		if n := openedStreams(srv); n < held {
+			srv.Shutdown()
+			srv.WaitForShutdown()
+			return nil, fmt.Errorf("start nats-server: store %s holds %d streams but only %d could be opened: is the encryption key right (or missing, or given for an unencrypted store)?", cfg.DataDir, held, n)
+		}
+	}
 	e := &Embedded{srv: srv, log: cfg.Log}
 	e.log.Info().
 		Str("url", srv.ClientURL()).
@@ -153,4 +174,29 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// storedStreams counts the streams in a JetStream store directory, to tell
+// after start-up whether all of them were opened.
+func storedStreams(dataDir string) int {
+	entries, err := os.ReadDir(filepath.Join(dataDir, "jetstream", server.DEFAULT_GLOBAL_ACCOUNT, "streams"))
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, e := range entries {
+		if e.IsDir() {
+			n++
+		}
+	}
+	return n
+}
+
+// openedStreams counts the streams the running server has.
+func openedStreams(srv *server.Server) int {
+	info, err := srv.Jsz(&server.JSzOptions{})
+	if err != nil {
+		return 0
+	}
+	return info.Streams
 }

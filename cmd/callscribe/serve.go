@@ -43,6 +43,7 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	replicas := fs.Int("replicas", 1, "stream and bucket replicas (3 on a NATS cluster)")
 	rolesFlag := fs.String("roles", strings.Join(allRoles, ","), "roles this process runs, comma-separated: "+strings.Join(allRoles, ", ")+
 		" (worker: transcription; web: review UI and record publishing; retention: deletes calls whose period ended; objections: honours objections to recording)")
+	storeKey := fs.String("store-key-file", "", "encrypt the embedded server's store at rest with the key in this file (keep it outside the repository and the data folder); the same key is needed on every start")
 	var rf retentionFlags
 	rf.register(fs)
 	if err := parseFlags(fs, args); err != nil {
@@ -55,22 +56,25 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return usageError{err}
 	}
-	logger := newLogger(os.Stderr)
-	if roles["worker"] {
-		return serveWithWorkers(ctx, fs, &ef, &nf, &wf, &rf, roles, servePlan{
-			data: *data, listen: *listen, port: *port, workers: *workers, ackWait: *ackWait,
-			maxDeliver: *maxDeliver, grace: *grace, replicas: *replicas,
-		}, logger)
+	key, err := readKeyFile(*storeKey)
+	if err != nil {
+		return err
 	}
-	return serveRoles(ctx, &nf, &wf, &rf, roles, servePlan{data: *data, listen: *listen, port: *port, replicas: *replicas}, logger, nil)
+	logger := newLogger(os.Stderr)
+	plan := servePlan{data: *data, listen: *listen, port: *port, workers: *workers, ackWait: *ackWait,
+		maxDeliver: *maxDeliver, grace: *grace, replicas: *replicas, storeKey: key}
+	if roles["worker"] {
+		return serveWithWorkers(ctx, fs, &ef, &nf, &wf, &rf, roles, plan, logger)
+	}
+	return serveRoles(ctx, &nf, &wf, &rf, roles, plan, logger, nil)
 }
 
 // servePlan is what serve's flags decided.
 type servePlan struct {
-	data, listen         string
-	port, workers        int
-	ackWait, grace       time.Duration
-	maxDeliver, replicas int
+	data, listen, storeKey string
+	port, workers          int
+	ackWait, grace         time.Duration
+	maxDeliver, replicas   int
 }
 
 func serveWithWorkers(ctx context.Context, fs *flag.FlagSet, ef *engineFlags, nf *natsFlags, wf *webFlags, rf *retentionFlags,
@@ -133,7 +137,7 @@ func serveRoles(ctx context.Context, nf *natsFlags, wf *webFlags, rf *retentionF
 	url := nf.url
 	if url == "" {
 		srv, err := pipeline.StartEmbedded(ctx, pipeline.EmbeddedConfig{
-			DataDir: plan.data, Host: plan.listen, Port: plan.port, Token: nf.token, Log: logger,
+			DataDir: plan.data, Host: plan.listen, Port: plan.port, Token: nf.token, Log: logger, EncryptionKey: plan.storeKey,
 		})
 		if err != nil {
 			return err
@@ -248,4 +252,28 @@ func (a pipelineProcessor) Process(ctx context.Context, meta pipeline.CallMeta, 
 		a.observe(meta.ID, out)
 	}
 	return &pipeline.Result{Transcript: out.Transcript, Decision: out.Decision}, nil
+}
+
+// readKeyFile reads a secret from a file, refusing one that other users
+// can read.
+func readKeyFile(path string) (string, error) {
+	if path == "" {
+		return "", nil
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return "", fmt.Errorf("store key: %w", err)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return "", fmt.Errorf("store key %s: readable by other users (mode %v); chmod 600 it", path, fi.Mode().Perm())
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("store key: %w", err)
+	}
+	key := strings.TrimSpace(string(b))
+	if len(key) < 16 {
+		return "", fmt.Errorf("store key %s: %d characters; use at least 16 (e.g. openssl rand -hex 32)", path, len(key))
+	}
+	return key, nil
 }
