@@ -27,6 +27,11 @@ func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
 	var ef engineFlags
 	fs := newFlags("bench", "[flags]")
 	ef.register(fs)
+	// Like for like with whisper-cli, which transcribes each file once: the
+	// second transcription of administrative calls is off unless asked for.
+	cp := fs.Lookup("confirm-prompt")
+	cp.DefValue, cp.Usage = "", cp.Usage+" (bench: off by default, so that both tools do the same work; set it to measure serve's full cost)"
+	_ = cp.Value.Set("")
 	files := fs.String("files", "../shared/calls/dev,../shared/speech", "comma-separated folders of WAV recordings (references from refs.tsv or a .txt beside each WAV give word error rate)")
 	limit := fs.Int("limit", 0, "use only the first N recordings (0: all)")
 	workers := fs.Int("workers", 1, "transcriptions at once, each with its own model instance")

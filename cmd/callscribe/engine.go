@@ -31,7 +31,13 @@ type engineFlags struct {
 	gpu            bool
 	gpuDevice      int
 	flashAttn      bool
+	confirmPrompt  string
 }
+
+// defaultConfirmPrompt is the line's greeting: context that helps Whisper
+// hear an SPA call as one (not "single point on maths"), and holds no
+// clinical word that an echo of the prompt could turn into evidence.
+const defaultConfirmPrompt = "Single Point of Access, NHS mental health trust."
 
 func (f *engineFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.model, "model", models.DefaultName, "Whisper model: a catalogue name (see `callscribe models list`) or a path to a ggml .bin file")
@@ -48,6 +54,7 @@ func (f *engineFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.gpu, "gpu", false, "use a GPU backend when ggml has one (Debian: libggml0-backend-cuda or -vulkan)")
 	fs.IntVar(&f.gpuDevice, "gpu-device", 0, "which GPU to use when there are several")
 	fs.BoolVar(&f.flashAttn, "flash-attn", true, "use flash attention (whisper.cpp's default; -flash-attn=false turns it off)")
+	fs.StringVar(&f.confirmPrompt, "confirm-prompt", defaultConfirmPrompt, "before a call is labelled administrative (and so deleted after 4 weeks), transcribe it a second time with this initial prompt and label it clinical if that transcript holds clinical evidence; empty: no second transcription")
 }
 
 func (f *engineFlags) options() transcribe.Options {
@@ -60,6 +67,16 @@ func (f *engineFlags) options() transcribe.Options {
 		TemperatureInc:    float32(f.temperatureInc),
 		NoSpeechThreshold: float32(f.noSpeech),
 	}
+}
+
+// confirmOptions are the second transcription's settings (nil: none).
+func (f *engineFlags) confirmOptions() *transcribe.Options {
+	if f.confirmPrompt == "" {
+		return nil
+	}
+	o := f.options()
+	o.InitialPrompt = f.confirmPrompt
+	return &o
 }
 
 // openEngine resolves the model and loads instances copies of it.

@@ -17,8 +17,11 @@ type callProcessor struct {
 	engine transcribe.Engine
 	// rules gives the classifier in force, read once per call so that a
 	// rules reload (serve) takes effect from the next call.
-	rules     func() *classify.Classifier
-	opts      transcribe.Options
+	rules func() *classify.Classifier
+	opts  transcribe.Options
+	// confirm, when set, is a second transcription for calls the rules
+	// find administrative (see confirmAdministrative).
+	confirm   *transcribe.Options
 	decode    transcribe.DecodeOptions
 	silenceDB float64
 }
@@ -28,6 +31,9 @@ type stageTimes struct {
 	Decode     time.Duration `json:"decode_ns"`
 	Transcribe time.Duration `json:"transcribe_ns"`
 	Classify   time.Duration `json:"classify_ns"`
+	// Confirm is the second transcription of an administrative call, with
+	// its classification.
+	Confirm time.Duration `json:"confirm_ns,omitempty"`
 }
 
 // processed is one call's outcome.
@@ -56,6 +62,7 @@ func newCallProcessor(ef *engineFlags, engine transcribe.Engine, c *classify.Cla
 		engine:    engine,
 		rules:     func() *classify.Classifier { return c },
 		opts:      ef.options(),
+		confirm:   ef.confirmOptions(),
 		decode:    transcribe.DecodeOptions{MaxDuration: ef.maxDuration},
 		silenceDB: ef.silenceDB,
 	}
@@ -101,7 +108,40 @@ func (p *callProcessor) process(ctx context.Context, id string, r io.Reader, spe
 	}
 	t2 := time.Now()
 	out.Times.Transcribe = t2.Sub(t1)
-	out.Decision = p.rules().Classify(out.Transcript)
-	out.Times.Classify = time.Since(t2)
+	rules := p.rules()
+	out.Decision = rules.Classify(out.Transcript)
+	t3 := time.Now()
+	out.Times.Classify = t3.Sub(t2)
+	if out.Decision.Label == classify.Administrative && p.confirm != nil && !out.Silent {
+		if err := p.confirmAdministrative(ctx, id, out, rules, speakers); err != nil {
+			return nil, err
+		}
+		out.Times.Confirm = time.Since(t3)
+	}
 	return out, nil
+}
+
+// confirmAdministrative transcribes an administrative call a second time,
+// with the line's greeting as Whisper's prompt, before the label stands.
+// The administrative label is the one that leads to deletion, and a single
+// misheard word ("overdose" heard as "overalls") is enough to lose the only
+// clinical evidence in a call; a second decoding with different context
+// mishears differently. It can only move a call towards clinical: if the
+// second transcript holds clinical evidence the call is clinical and that
+// transcript, whose words the evidence cites, is kept; otherwise the first
+// transcript and label stand. Weak or doubtful evidence in the second
+// transcript is not acted on, since a prompt can also make Whisper invent.
+func (p *callProcessor) confirmAdministrative(ctx context.Context, id string, out *processed, rules *classify.Classifier, speakers []string) error {
+	tr, err := p.engine.Transcribe(ctx, out.Audio, *p.confirm)
+	if err != nil {
+		return fmt.Errorf("transcribe %s (confirming administrative): %w", id, err)
+	}
+	transcribe.LabelSpeakers(tr, out.Audio, speakers)
+	d := rules.Classify(tr)
+	if d.Label != classify.Clinical {
+		return nil
+	}
+	d.Reasons = append([]string{"the first transcription held no clinical terms; a second one, made before labelling the call administrative, did"}, d.Reasons...)
+	out.Transcript, out.Decision = tr, d
+	return nil
 }
