@@ -288,6 +288,7 @@ func (c *Classifier) Classify(t *transcribe.Transcript) Decision {
 	}
 	q, doubtful := c.measureQuality(s, segs)
 	found := c.resolve(s)
+	c.markNames(found, segs, s.words)
 	d := c.decide(s, q, found, doubtful)
 	d.Hits = make([]Hit, len(found))
 	for i := range found {

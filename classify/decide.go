@@ -27,19 +27,19 @@ func (c *Classifier) decide(s *scratch, q Quality, found []match, doubtful []boo
 			d.Reasons = append(d.Reasons, "transcript quality (does not change the label): "+p)
 		}
 	case len(problems) > 0:
-		d.Label = Uncertain
+		d.Label, d.Uncertainty = Uncertain, UncertainQuality
 		d.Reasons = append(d.Reasons, problems...)
 		if ev.score+ev.doubtfulScore > 0 {
 			d.Reasons = append(d.Reasons, fmt.Sprintf("clinical evidence (score %.1f) was found but the transcript cannot be relied on: %s", ev.score+ev.doubtfulScore, ev.clinical))
 		}
 	case ev.score+ev.doubtfulScore >= th:
-		d.Label = Uncertain
+		d.Label, d.Uncertainty = Uncertain, UncertainDoubtful
 		d.Reasons = append(d.Reasons, fmt.Sprintf("clinical evidence (score %.1f) reaches the threshold only with words from segments that were probably not speech or barely understood, so it may be invented; a person should listen: %s", ev.score+ev.doubtfulScore, ev.clinical))
 	case ev.score+ev.doubtfulScore > 0:
-		d.Label = Uncertain
+		d.Label, d.Uncertainty = Uncertain, UncertainWeak
 		d.Reasons = append(d.Reasons, fmt.Sprintf("only weak clinical evidence (score %.1f, below %.1f), which a person should judge: %s", ev.score+ev.doubtfulScore, th, ev.clinical))
 	case ev.adminScore < c.decision.MinAdminScore:
-		d.Label = Uncertain
+		d.Label, d.Uncertainty = Uncertain, UncertainThin
 		if ev.admin == "" {
 			d.Reasons = append(d.Reasons, "no clinical and no administrative terms were found, so the lexicon cannot tell what the call is about")
 		} else {

@@ -17,13 +17,32 @@ const (
 	Uncertain Label = "uncertain"
 )
 
+// Uncertainty says why a call is uncertain, so that what follows (a
+// second transcription, the triage queue) can tell the cases apart.
+type Uncertainty string
+
+const (
+	// UncertainQuality: the transcript cannot be relied on.
+	UncertainQuality Uncertainty = "transcript-quality"
+	// UncertainDoubtful: clinical evidence only from doubtful segments.
+	UncertainDoubtful Uncertainty = "doubtful-evidence"
+	// UncertainWeak: only weak clinical words (ones with common
+	// non-clinical senses), below the threshold.
+	UncertainWeak Uncertainty = "weak-evidence"
+	// UncertainThin: no clinical terms, but too little administrative
+	// evidence to show the call is administrative.
+	UncertainThin Uncertainty = "thin-administrative-evidence"
+)
+
 // Decision is a label with everything that led to it.
 type Decision struct {
-	Label        Label    `json:"label"`
-	Reasons      []string `json:"reasons"`
-	Hits         []Hit    `json:"hits"`
-	Quality      Quality  `json:"quality"`
-	RulesVersion string   `json:"rules_version"`
+	Label Label `json:"label"`
+	// Uncertainty is set when Label is Uncertain.
+	Uncertainty  Uncertainty `json:"uncertainty,omitempty"`
+	Reasons      []string    `json:"reasons"`
+	Hits         []Hit       `json:"hits"`
+	Quality      Quality     `json:"quality"`
+	RulesVersion string      `json:"rules_version"`
 }
 
 // Hit is one rule that matched the transcript.

@@ -59,18 +59,24 @@ func TestAdministrativeCallIsTranscribedTwiceBeforeTheLabelStands(t *testing.T) 
 	}
 	const admin = "Hi, I just need to update my address and phone number, and my letters go to my old flat."
 	const clinical = "I moved back in with my mum after the overdose in January and my letters go to my old flat."
+	// "wandering" is a weak word: alone it makes a call uncertain.
+	const weak = "Will anyone be wandering me back about my appointment? The number ending 456, my mobile, and my letters."
+	const thin = "Okay, thanks, bye."
 	cases := []struct {
-		name    string
-		second  string
-		want    classify.Label
-		wantTxt string
+		name          string
+		first, second string
+		want          classify.Label
+		wantTxt       string
 	}{
-		{"second hears clinical evidence", clinical, classify.Clinical, clinical},
-		{"second agrees", admin, classify.Administrative, admin},
+		{"second hears clinical evidence", admin, clinical, classify.Clinical, clinical},
+		{"second agrees", admin, admin, classify.Administrative, admin},
+		{"second is unusable", admin, thin, classify.Administrative, admin},
+		{"weak word not heard again", weak, admin, classify.Administrative, admin},
+		{"weak word, second unusable", weak, thin, classify.Uncertain, weak},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			eng := &scriptedEngine{texts: []string{admin, tc.second}}
+			eng := &scriptedEngine{texts: []string{tc.first, tc.second}}
 			p := &callProcessor{engine: eng, rules: func() *classify.Classifier { return rules },
 				opts: transcribe.Options{}, confirm: &transcribe.Options{InitialPrompt: defaultConfirmPrompt},
 				decode: transcribe.DecodeOptions{MaxDuration: time.Minute}, silenceDB: -50}

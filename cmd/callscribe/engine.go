@@ -54,7 +54,7 @@ func (f *engineFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.gpu, "gpu", false, "use a GPU backend when ggml has one (Debian: libggml0-backend-cuda or -vulkan)")
 	fs.IntVar(&f.gpuDevice, "gpu-device", 0, "which GPU to use when there are several")
 	fs.BoolVar(&f.flashAttn, "flash-attn", true, "use flash attention (whisper.cpp's default; -flash-attn=false turns it off)")
-	fs.StringVar(&f.confirmPrompt, "confirm-prompt", defaultConfirmPrompt, "before a call is labelled administrative (and so deleted after 4 weeks), transcribe it a second time with this initial prompt and label it clinical if that transcript holds clinical evidence; empty: no second transcription")
+	fs.StringVar(&f.confirmPrompt, "confirm-prompt", defaultConfirmPrompt, "before a call is labelled administrative (and so deleted after 4 weeks), or uncertain only on weak words, transcribe it a second time with this initial prompt: clinical evidence there makes it clinical; a weak-word call whose second transcript is clearly administrative becomes administrative; empty: no second transcription")
 }
 
 func (f *engineFlags) options() transcribe.Options {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/callscribe/callscribe/classify"
@@ -20,7 +21,7 @@ type callProcessor struct {
 	rules func() *classify.Classifier
 	opts  transcribe.Options
 	// confirm, when set, is a second transcription for calls the rules
-	// find administrative (see confirmAdministrative).
+	// find administrative, or uncertain on weak words (see secondOpinion).
 	confirm   *transcribe.Options
 	decode    transcribe.DecodeOptions
 	silenceDB float64
@@ -112,8 +113,8 @@ func (p *callProcessor) process(ctx context.Context, id string, r io.Reader, spe
 	out.Decision = rules.Classify(out.Transcript)
 	t3 := time.Now()
 	out.Times.Classify = t3.Sub(t2)
-	if out.Decision.Label == classify.Administrative && p.confirm != nil && !out.Silent {
-		if err := p.confirmAdministrative(ctx, id, out, rules, speakers); err != nil {
+	if p.confirm != nil && !out.Silent && needsSecondOpinion(out.Decision) {
+		if err := p.secondOpinion(ctx, id, out, rules, speakers); err != nil {
 			return nil, err
 		}
 		out.Times.Confirm = time.Since(t3)
@@ -121,27 +122,46 @@ func (p *callProcessor) process(ctx context.Context, id string, r io.Reader, spe
 	return out, nil
 }
 
-// confirmAdministrative transcribes an administrative call a second time,
-// with the line's greeting as Whisper's prompt, before the label stands.
-// The administrative label is the one that leads to deletion, and a single
-// misheard word ("overdose" heard as "overalls") is enough to lose the only
-// clinical evidence in a call; a second decoding with different context
-// mishears differently. It can only move a call towards clinical: if the
-// second transcript holds clinical evidence the call is clinical and that
-// transcript, whose words the evidence cites, is kept; otherwise the first
-// transcript and label stand. Weak or doubtful evidence in the second
-// transcript is not acted on, since a prompt can also make Whisper invent.
-func (p *callProcessor) confirmAdministrative(ctx context.Context, id string, out *processed, rules *classify.Classifier, speakers []string) error {
+// needsSecondOpinion: calls about to be labelled administrative, and calls
+// uncertain only because of weak clinical words.
+func needsSecondOpinion(d classify.Decision) bool {
+	return d.Label == classify.Administrative || d.Uncertainty == classify.UncertainWeak
+}
+
+// secondOpinion transcribes a call a second time, with the line's greeting
+// as Whisper's prompt, before an administrative label (or an uncertain one
+// resting on weak words) stands. The administrative label is the one that
+// leads to deletion, and a single misheard word ("overdose" heard as
+// "overalls") is enough to lose the only clinical evidence in a call; a
+// decoding with different context mishears differently.
+//
+//   - If the second transcript holds clinical evidence, the call is
+//     clinical, and that transcript, whose words the evidence cites, is kept.
+//   - A call uncertain only because of weak words ("wandering", "shaking")
+//     becomes administrative when the second transcript does not hear any
+//     clinical word and is itself clearly administrative: the two
+//     transcriptions disagree on a word with a common everyday sense.
+//   - Otherwise the first transcript and label stand. Weak or doubtful
+//     evidence in the second transcript is not acted on.
+func (p *callProcessor) secondOpinion(ctx context.Context, id string, out *processed, rules *classify.Classifier, speakers []string) error {
 	tr, err := p.engine.Transcribe(ctx, out.Audio, *p.confirm)
 	if err != nil {
-		return fmt.Errorf("transcribe %s (confirming administrative): %w", id, err)
+		return fmt.Errorf("transcribe %s (second opinion): %w", id, err)
 	}
 	transcribe.LabelSpeakers(tr, out.Audio, speakers)
 	d := rules.Classify(tr)
-	if d.Label != classify.Clinical {
+	first := out.Decision
+	switch {
+	case d.Label == classify.Clinical && first.Label == classify.Administrative:
+		d.Reasons = append([]string{"the first transcription held no clinical terms; a second one, made before labelling the call administrative, did"}, d.Reasons...)
+	case d.Label == classify.Clinical:
+		d.Reasons = append([]string{"a second transcription confirmed the clinical evidence that the first held only weakly"}, d.Reasons...)
+	case d.Label == classify.Administrative && first.Uncertainty == classify.UncertainWeak:
+		d.Reasons = append([]string{"the first transcription's only clinical words were weak ones (" + strings.Join(first.Reasons, "; ") +
+			"); a second transcription did not hear them and heard no other clinical word"}, d.Reasons...)
+	default:
 		return nil
 	}
-	d.Reasons = append([]string{"the first transcription held no clinical terms; a second one, made before labelling the call administrative, did"}, d.Reasons...)
 	out.Transcript, out.Decision = tr, d
 	return nil
 }
