@@ -177,3 +177,27 @@ func (c *Client) publishFailed(ctx context.Context, f *FailedMessage) error {
 	}
 	return nil
 }
+
+// Queued returns the metadata of a call still waiting on CALLS; the error
+// wraps ErrNotFound when none is queued.
+func (c *Client) Queued(ctx context.Context, id string) (CallMeta, error) {
+	if !ValidID(id) {
+		return CallMeta{}, fmt.Errorf("queued %q: %w: malformed call ID", truncate(id, 40), ErrInvalidCall)
+	}
+	s, err := c.js.Stream(ctx, StreamCalls)
+	if err != nil {
+		return CallMeta{}, fmt.Errorf("queued %s: %w", id, bucketErr(StreamCalls, err))
+	}
+	m, err := s.GetLastMsgForSubject(ctx, SubjectRecorded(id))
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return CallMeta{}, fmt.Errorf("queued %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return CallMeta{}, fmt.Errorf("queued %s: %w", id, err)
+	}
+	meta, err := decodeCallMeta(m.Data)
+	if err != nil {
+		return CallMeta{}, fmt.Errorf("queued %s: %w", id, err)
+	}
+	return meta, nil
+}

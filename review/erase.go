@@ -2,7 +2,11 @@ package review
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/callscribe/callscribe/pipeline"
 )
@@ -44,4 +48,35 @@ func (s *Store) Keys(ctx context.Context) ([]string, error) {
 		out = append(out, k)
 	}
 	return out, nil
+}
+
+// RecordCopy returns the local copy of a call's confirmed FHIR record (the
+// Bundle published on RECORDS); the error wraps pipeline.ErrNotFound.
+func (s *Store) RecordCopy(ctx context.Context, id string) ([]byte, error) {
+	st, err := s.js.Stream(ctx, StreamRecords)
+	if err != nil {
+		return nil, fmt.Errorf("record copy %s: %w", id, err)
+	}
+	m, err := st.GetLastMsgForSubject(ctx, SubjectConfirmed(id))
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return nil, fmt.Errorf("record copy %s: %w", id, pipeline.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("record copy %s: %w", id, err)
+	}
+	return m.Data, nil
+}
+
+// Bind opens an existing review store without creating or changing it
+// (commands that only read); a deployment without one gives nil, nil.
+func Bind(ctx context.Context, c *pipeline.Client) (*Store, error) {
+	js := c.JetStream()
+	kv, err := js.KeyValue(ctx, BucketReview)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("review store: %w", err)
+	}
+	return &Store{c: c, js: js, kv: kv, cfg: Config{Now: time.Now}}, nil
 }
