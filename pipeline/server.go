@@ -41,6 +41,10 @@ type EmbeddedConfig struct {
 	// not a loopback address: an unauthenticated server on the network would
 	// hand call recordings to anyone who can reach it.
 	Token string
+	// Users, if set, replace the token: each user gets the subject
+	// permissions of their role (see Permissions), so that the server
+	// itself keeps admin staff from transcripts and auditors from calls.
+	Users []User
 	// MaxPayload is the largest message in bytes; 0 means DefaultMaxPayload.
 	MaxPayload int32
 	// MaxStore caps JetStream file storage in bytes; 0 leaves the server's
@@ -79,7 +83,10 @@ func StartEmbedded(ctx context.Context, cfg EmbeddedConfig) (*Embedded, error) {
 	if cfg.MaxPayload == 0 {
 		cfg.MaxPayload = DefaultMaxPayload
 	}
-	if !isLoopback(cfg.Host) && cfg.Token == "" {
+	if cfg.Token != "" && len(cfg.Users) > 0 {
+		return nil, errors.New("start nats-server: give a token or users, not both")
+	}
+	if !isLoopback(cfg.Host) && cfg.Token == "" && len(cfg.Users) == 0 {
 		return nil, fmt.Errorf("start nats-server: refusing to listen on %s without an auth token (set Token, or use a loopback host)", cfg.Host)
 	}
 	// 0700: the store holds health data; other local users have no business in it.
@@ -98,6 +105,13 @@ func StartEmbedded(ctx context.Context, cfg EmbeddedConfig) (*Embedded, error) {
 		Authorization:          cfg.Token,
 		NoSigs:                 true, // the host program owns signal handling
 		DisableJetStreamBanner: true,
+	}
+	if len(cfg.Users) > 0 {
+		users, err := serverUsers(cfg.Users)
+		if err != nil {
+			return nil, fmt.Errorf("start nats-server: %w", err)
+		}
+		opts.Users = users
 	}
 	if cfg.EncryptionKey != "" {
 		opts.JetStreamKey = cfg.EncryptionKey

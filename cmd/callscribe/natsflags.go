@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 
+	"github.com/nats-io/nats.go"
 	"github.com/rs/zerolog"
 
 	"github.com/callscribe/callscribe/pipeline"
@@ -13,6 +14,9 @@ import (
 type natsFlags struct {
 	url   string
 	token string
+	// extra are connection options set by the program, not by flags
+	// (serve's own credentials for its embedded server).
+	extra []nats.Option
 }
 
 func (f *natsFlags) register(fs *flag.FlagSet, def string) {
@@ -24,6 +28,9 @@ func (f *natsFlags) connect(ctx context.Context, name string, logger zerolog.Log
 	opts := []pipeline.Option{pipeline.WithName(name), pipeline.WithLogger(logger)}
 	if f.token != "" {
 		opts = append(opts, pipeline.WithToken(f.token))
+	}
+	if len(f.extra) > 0 {
+		opts = append(opts, pipeline.WithNATSOptions(f.extra...))
 	}
 	return pipeline.Connect(ctx, f.url, opts...)
 }

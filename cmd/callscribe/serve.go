@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/rs/zerolog"
 
 	"github.com/callscribe/callscribe/classify"
@@ -43,6 +45,7 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	replicas := fs.Int("replicas", 1, "stream and bucket replicas (3 on a NATS cluster)")
 	rolesFlag := fs.String("roles", strings.Join(allRoles, ","), "roles this process runs, comma-separated: "+strings.Join(allRoles, ", ")+
 		" (worker: transcription; web: review UI and record publishing; retention: deletes calls whose period ended; objections: honours objections to recording)")
+	usersFile := fs.String("nats-users", "", "JSON file of NATS users for the embedded server, [{\"name\",\"password\",\"role\"}] with roles service, clinician, admin, dpo, auditor: the server enforces each role's reach (replaces -token); serve connects as the first service user")
 	storeKey := fs.String("store-key-file", "", "encrypt the embedded server's store at rest with the key in this file (keep it outside the repository and the data folder); the same key is needed on every start")
 	var rf retentionFlags
 	rf.register(fs)
@@ -60,9 +63,13 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	users, err := readUsers(*usersFile)
+	if err != nil {
+		return err
+	}
 	logger := newLogger(os.Stderr)
 	plan := servePlan{data: *data, listen: *listen, port: *port, workers: *workers, ackWait: *ackWait,
-		maxDeliver: *maxDeliver, grace: *grace, replicas: *replicas, storeKey: key}
+		maxDeliver: *maxDeliver, grace: *grace, replicas: *replicas, storeKey: key, users: users}
 	if roles["worker"] {
 		return serveWithWorkers(ctx, fs, &ef, &nf, &wf, &rf, roles, plan, logger)
 	}
@@ -72,6 +79,7 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 // servePlan is what serve's flags decided.
 type servePlan struct {
 	data, listen, storeKey string
+	users                  []pipeline.User
 	port, workers          int
 	ackWait, grace         time.Duration
 	maxDeliver, replicas   int
@@ -138,12 +146,19 @@ func serveRoles(ctx context.Context, nf *natsFlags, wf *webFlags, rf *retentionF
 	if url == "" {
 		srv, err := pipeline.StartEmbedded(ctx, pipeline.EmbeddedConfig{
 			DataDir: plan.data, Host: plan.listen, Port: plan.port, Token: nf.token, Log: logger, EncryptionKey: plan.storeKey,
+			Users: plan.users,
 		})
 		if err != nil {
 			return err
 		}
 		defer srv.Shutdown()
 		url = srv.ClientURL()
+		for _, u := range plan.users {
+			if u.Role == pipeline.RoleService {
+				nf.extra = append(nf.extra, nats.UserInfo(u.Name, u.Password))
+				break
+			}
+		}
 	}
 	nf.url = url
 	client, err := nf.connect(ctx, "callscribe-serve", logger)
@@ -276,4 +291,31 @@ func readKeyFile(path string) (string, error) {
 		return "", fmt.Errorf("store key %s: %d characters; use at least 16 (e.g. openssl rand -hex 32)", path, len(key))
 	}
 	return key, nil
+}
+
+// readUsers reads the embedded server's users; it must hold a service user
+// for serve itself, and, holding passwords, must not be readable by others.
+func readUsers(path string) ([]pipeline.User, error) {
+	if path == "" {
+		return nil, nil
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("nats users: %w", err)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("nats users %s: readable by other users (mode %v); chmod 600 it", path, fi.Mode().Perm())
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("nats users: %w", err)
+	}
+	var users []pipeline.User
+	if err := json.Unmarshal(b, &users); err != nil {
+		return nil, fmt.Errorf("nats users %s: %w", path, err)
+	}
+	if !slices.ContainsFunc(users, func(u pipeline.User) bool { return u.Role == pipeline.RoleService }) {
+		return nil, fmt.Errorf("nats users %s: no user with role %s, which serve itself needs", path, pipeline.RoleService)
+	}
+	return users, nil
 }
