@@ -30,7 +30,12 @@ COPY --from=build /out/callscribe /usr/local/bin/callscribe
 USER callscribe
 ENV CALLSCRIBE_MODEL_CACHE=/models CALLSCRIBE_DATA=/var/lib/callscribe
 VOLUME ["/models", "/var/lib/callscribe"]
-EXPOSE 4222 8080
-HEALTHCHECK --interval=30s --timeout=5s CMD ["callscribe", "version"]
+EXPOSE 4222 8080 9464
+# /healthz answers 200 while serve is connected to NATS; the image has no
+# curl, so the binary asks itself.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=120s CMD ["callscribe", "health", "-metrics", "127.0.0.1:9464"]
 ENTRYPOINT ["callscribe"]
-CMD ["serve", "--listen", "0.0.0.0"]
+# A single host: embedded NATS (with -token or -nats-users when not on
+# loopback), every role. On a cluster, pass -nats and -roles (see
+# deploy/compose.yaml).
+CMD ["serve", "-listen", "0.0.0.0", "-metrics", "0.0.0.0:9464", "-web", "0.0.0.0:8080"]

@@ -28,12 +28,15 @@ func (f *retentionFlags) register(fs *flag.FlagSet) {
 }
 
 // runRetention runs the sweeper until ctx ends.
-func (f *retentionFlags) run(ctx context.Context, client *pipeline.Client, store *review.Store, logger zerolog.Logger) error {
+func (f *retentionFlags) run(ctx context.Context, client *pipeline.Client, store *review.Store, m *metrics, logger zerolog.Logger) error {
 	sw := &retention.Sweeper{
 		Eraser: retention.Eraser{Pipeline: client, Review: store},
 		Policy: retention.Policy{Administrative: f.admin, Confirmed: f.confirmed},
 		Every:  f.every,
 		Log:    logger.With().Str("component", "retention").Logger(),
+		OnErase: func(context.Context, string, string, retention.Erasure) {
+			m.deletions.Inc()
+		},
 	}
 	logger.Info().Dur("administrative", f.admin).Dur("confirmed", f.confirmed).Dur("every", f.every).Msg("retention role running")
 	return sw.Run(ctx)
@@ -41,13 +44,15 @@ func (f *retentionFlags) run(ctx context.Context, client *pipeline.Client, store
 
 // serveObjections answers objections (telephony, CLI, UI) until ctx ends,
 // erasing the call from the pipeline and from review.
-func serveObjections(ctx context.Context, client *pipeline.Client, store *review.Store, logger zerolog.Logger) error {
+func serveObjections(ctx context.Context, client *pipeline.Client, store *review.Store, m *metrics, logger zerolog.Logger) error {
 	er := retention.Eraser{Pipeline: client, Review: store}
 	log := logger.With().Str("component", "objections").Logger()
 	return pipeline.ServeObjections(ctx, client, er.Object, func(o pipeline.Objection, e retention.Erasure, err error) {
 		if err != nil {
 			log.Error().Str("call_id", o.CallID).Err(err).Msg("objection not honoured")
+			return
 		}
+		m.objections.Inc()
 	})
 }
 

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -29,12 +31,13 @@ func freePort(t *testing.T) int {
 func TestServeRolesObjectCommandErasesQueuedCall(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	port := freePort(t)
+	port, mport := freePort(t), freePort(t)
 	url := "nats://127.0.0.1:" + strconv.Itoa(port)
+	maddr := "127.0.0.1:" + strconv.Itoa(mport)
 	done := make(chan error, 1)
 	go func() {
 		done <- cmdServe(ctx, []string{"-roles", "objections,retention", "-web", "", "-data", t.TempDir(),
-			"-port", strconv.Itoa(port)}, &bytes.Buffer{})
+			"-port", strconv.Itoa(port), "-metrics", maddr}, &bytes.Buffer{})
 	}()
 	var c *pipeline.Client
 	deadline := time.Now().Add(20 * time.Second)
@@ -84,8 +87,28 @@ func TestServeRolesObjectCommandErasesQueuedCall(t *testing.T) {
 	if _, err := c.Recording(ctx, "obj-cli-1"); !errors.Is(err, pipeline.ErrNotFound) {
 		t.Errorf("recording after objection: %v", err)
 	}
+
+	// The metrics count the objection; the health check passes.
+	resp, err := http.Get("http://" + maddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"callscribe_objections_total 1", "callscribe_queue_depth 0", "callscribe_build_info{", "callscribe_retention_deletions_total 0"} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	out.Reset()
+	if err := cmdHealth(ctx, []string{"-metrics", maddr}, &out); err != nil || !strings.Contains(out.String(), "ok") {
+		t.Errorf("health: %q, %v", out.String(), err)
+	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("serve: %v", err)
+	}
+	if err := cmdHealth(context.Background(), []string{"-metrics", maddr}, &out); err == nil {
+		t.Error("health passed after serve stopped")
 	}
 }

@@ -46,6 +46,7 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	rolesFlag := fs.String("roles", strings.Join(allRoles, ","), "roles this process runs, comma-separated: "+strings.Join(allRoles, ", ")+
 		" (worker: transcription; web: review UI and record publishing; retention: deletes calls whose period ended; objections: honours objections to recording)")
 	usersFile := fs.String("nats-users", "", "JSON file of NATS users for the embedded server, [{\"name\",\"password\",\"role\"}] with roles service, clinician, admin, dpo, auditor: the server enforces each role's reach (replaces -token); serve connects as the first service user")
+	metricsAddr := fs.String("metrics", DefaultMetricsAddr, "serve Prometheus /metrics and /healthz on this address; empty: off")
 	storeKey := fs.String("store-key-file", "", "encrypt the embedded server's store at rest with the key in this file (keep it outside the repository and the data folder); the same key is needed on every start")
 	var rf retentionFlags
 	rf.register(fs)
@@ -69,7 +70,7 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	logger := newLogger(os.Stderr)
 	plan := servePlan{data: *data, listen: *listen, port: *port, workers: *workers, ackWait: *ackWait,
-		maxDeliver: *maxDeliver, grace: *grace, replicas: *replicas, storeKey: key, users: users}
+		maxDeliver: *maxDeliver, grace: *grace, replicas: *replicas, storeKey: key, users: users, metrics: *metricsAddr}
 	if roles["worker"] {
 		return serveWithWorkers(ctx, fs, &ef, &nf, &wf, &rf, roles, plan, logger)
 	}
@@ -79,6 +80,7 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 // servePlan is what serve's flags decided.
 type servePlan struct {
 	data, listen, storeKey string
+	metrics                string
 	users                  []pipeline.User
 	port, workers          int
 	ackWait, grace         time.Duration
@@ -121,12 +123,15 @@ func serveWithWorkers(ctx context.Context, fs *flag.FlagSet, ef *engineFlags, nf
 		Int("workers", *workers).Int("threads", ef.threads).Str("rules", rules.Current().Version()).
 		Msg("worker role ready")
 
-	return serveRoles(ctx, nf, wf, rf, roles, plan, logger, func(ctx context.Context, client *pipeline.Client) error {
+	return serveRoles(ctx, nf, wf, rf, roles, plan, logger, func(ctx context.Context, client *pipeline.Client, m *metrics) error {
 		proc := newCallProcessor(ef, engine, rules.Current())
 		proc.rules = rules.Current
+		observe := func(_ string, out *processed) {
+			m.observe(out.Decision.Label, out.Transcript.Duration, out.Times.Decode+out.Times.Transcribe+out.Times.Classify+out.Times.Confirm)
+		}
 		w := &pipeline.Worker{
 			Client:        client,
-			Processor:     pipelineProcessor{p: proc},
+			Processor:     pipelineProcessor{p: proc, observe: observe},
 			Concurrency:   *workers,
 			AckWait:       plan.ackWait,
 			MaxDeliver:    plan.maxDeliver,
@@ -141,7 +146,7 @@ func serveWithWorkers(ctx context.Context, fs *flag.FlagSet, ef *engineFlags, nf
 // one), lays out the streams, and runs the roles until ctx ends or one of
 // them fails. work is the worker role, nil when this process has none.
 func serveRoles(ctx context.Context, nf *natsFlags, wf *webFlags, rf *retentionFlags, roles map[string]bool, plan servePlan,
-	logger zerolog.Logger, work func(context.Context, *pipeline.Client) error) error {
+	logger zerolog.Logger, work func(context.Context, *pipeline.Client, *metrics) error) error {
 	url := nf.url
 	if url == "" {
 		srv, err := pipeline.StartEmbedded(ctx, pipeline.EmbeddedConfig{
@@ -188,6 +193,11 @@ func serveRoles(ctx context.Context, nf *natsFlags, wf *webFlags, rf *retentionF
 			}
 		}()
 	}
+	m := newMetrics(client)
+	if plan.metrics != "" {
+		run("metrics", func(ctx context.Context) error { return m.serve(ctx, plan.metrics, client, logger) })
+		run("metrics", func(ctx context.Context) error { return m.watchDeadLetters(ctx, client.Conn()) })
+	}
 	if roles["web"] {
 		stopWeb, err := wf.start(ctx, store, logger)
 		if err != nil {
@@ -196,13 +206,13 @@ func serveRoles(ctx context.Context, nf *natsFlags, wf *webFlags, rf *retentionF
 		defer stopWeb()
 	}
 	if roles["retention"] {
-		run("retention", func(ctx context.Context) error { return rf.run(ctx, client, store, logger) })
+		run("retention", func(ctx context.Context) error { return rf.run(ctx, client, store, m, logger) })
 	}
 	if roles["objections"] {
-		run("objections", func(ctx context.Context) error { return serveObjections(ctx, client, store, logger) })
+		run("objections", func(ctx context.Context) error { return serveObjections(ctx, client, store, m, logger) })
 	}
 	if work != nil {
-		run("worker", func(ctx context.Context) error { return work(ctx, client) })
+		run("worker", func(ctx context.Context) error { return work(ctx, client, m) })
 	}
 	logger.Info().Str("nats", url).Strs("roles", sortedRoles(roles)).
 		Msg("serving: ingest with `callscribe ingest FILE.wav`, results on calls.transcribed.<id>")

@@ -1,0 +1,166 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"runtime"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/rs/zerolog"
+
+	"github.com/callscribe/callscribe/classify"
+	"github.com/callscribe/callscribe/pipeline"
+)
+
+// DefaultMetricsAddr is where serve offers /metrics and /healthz.
+const DefaultMetricsAddr = "127.0.0.1:9464"
+
+// metrics are serve's Prometheus metrics. Counters count what this process
+// did, except dead letters, which every process sees on calls.failed.*.
+type metrics struct {
+	reg        *prometheus.Registry
+	processed  *prometheus.CounterVec
+	deadLetter *prometheus.CounterVec
+	rtf        prometheus.Histogram
+	deletions  prometheus.Counter
+	objections prometheus.Counter
+}
+
+func newMetrics(client *pipeline.Client) *metrics {
+	reg := prometheus.NewRegistry()
+	m := &metrics{
+		reg: reg,
+		processed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "callscribe_calls_processed_total", Help: "Calls transcribed and classified by this process, by label.",
+		}, []string{"label"}),
+		deadLetter: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "callscribe_dead_letters_total", Help: "Calls dead-lettered on calls.failed.* by any worker since this process started, by reason kind.",
+		}, []string{"kind"}),
+		rtf: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "callscribe_realtime_factor", Help: "Audio seconds transcribed per second of processing, per call.",
+			Buckets: []float64{0.5, 1, 2, 4, 8, 16, 32, 64},
+		}),
+		deletions: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "callscribe_retention_deletions_total", Help: "Calls deleted by this process's retention role.",
+		}),
+		objections: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "callscribe_objections_total", Help: "Objections to recording honoured by this process.",
+		}),
+	}
+	backlog := func(f func(pipeline.Backlog) float64) func() float64 {
+		return func() float64 {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			b, err := client.Backlog(ctx)
+			if err != nil {
+				return -1 // visible as "unknown" rather than a plausible zero
+			}
+			return f(b)
+		}
+	}
+	reg.MustRegister(m.processed, m.deadLetter, m.rtf, m.deletions, m.objections,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "callscribe_queue_depth", Help: "Calls waiting for a worker (-1: unknown)."},
+			backlog(func(b pipeline.Backlog) float64 { return float64(b.Waiting) })),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "callscribe_in_flight", Help: "Calls held by workers, all processes (-1: unknown)."},
+			backlog(func(b pipeline.Backlog) float64 { return float64(b.InFlight) })),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "callscribe_build_info", Help: "Build of this process.",
+			ConstLabels: prometheus.Labels{"version": version, "go": runtime.Version()},
+		}, func() float64 { return 1 }),
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	return m
+}
+
+// observe records one processed call.
+func (m *metrics) observe(label classify.Label, audio, processing time.Duration) {
+	m.processed.WithLabelValues(string(label)).Inc()
+	if processing > 0 {
+		m.rtf.Observe(audio.Seconds() / processing.Seconds())
+	}
+}
+
+// watchDeadLetters counts dead letters by kind until ctx ends.
+func (m *metrics) watchDeadLetters(ctx context.Context, nc *nats.Conn) error {
+	sub, err := nc.Subscribe("calls.failed.*", func(msg *nats.Msg) {
+		var f struct {
+			Kind string `json:"kind"`
+		}
+		if json.Unmarshal(msg.Data, &f) == nil && f.Kind != "" {
+			m.deadLetter.WithLabelValues(f.Kind).Inc()
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("metrics: watch dead letters: %w", err)
+	}
+	<-ctx.Done()
+	return sub.Unsubscribe()
+}
+
+// serveMetrics offers /metrics and /healthz (200 while connected to NATS)
+// on addr until ctx ends.
+func (m *metrics) serve(ctx context.Context, addr string, client *pipeline.Client, logger zerolog.Logger) error {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg}))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		if !client.Conn().IsConnected() {
+			http.Error(w, "not connected to NATS", http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, "ok\n")
+	})
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		<-ctx.Done()
+		_ = srv.Close()
+	}()
+	logger.Info().Str("addr", l.Addr().String()).Msg("metrics on /metrics, health on /healthz")
+	if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	return nil
+}
+
+// cmdHealth asks a running serve whether it is healthy: the container
+// health check (the image has no curl).
+func cmdHealth(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := newFlags("health", "[flags]")
+	addr := fs.String("metrics", DefaultMetricsAddr, "address of serve's metrics listener")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+*addr+"/healthz", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("health: %w", err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+	if resp.StatusCode != http.StatusOK {
+		fmt.Fprint(os.Stderr, string(body))
+		return fmt.Errorf("health: %s", strconv.Quote(resp.Status))
+	}
+	fmt.Fprint(stdout, string(body))
+	return nil
+}
