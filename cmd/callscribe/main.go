@@ -34,6 +34,7 @@ func commands() map[string]command {
 		"object":     {"record a caller's objection to recording: erase the call everywhere", cmdObject},
 		"health":     {"ask a running serve whether it is healthy (container health check)", cmdHealth},
 		"sar":        {"subject access: export everything held about one person to a zip file (DPO)", cmdSAR},
+		"audit":      {"verify the tamper-evident audit trail, or query who touched what (auditor, DPO)", cmdAudit},
 	}
 }
 

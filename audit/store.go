@@ -1,0 +1,327 @@
+package audit
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/rs/zerolog"
+
+	"github.com/callscribe/callscribe/pipeline"
+)
+
+// Names on the NATS server. pipeline.Permissions grants auditors and DPOs
+// read access to StreamAudit by this name.
+const (
+	StreamAudit   = "AUDIT"
+	SubjectEvents = "audit.events"
+)
+
+// MaxEntryBytes bounds one message on the stream. An entry is a few hundred
+// bytes; the limit is a backstop against content slipping into events.
+const MaxEntryBytes = 4096
+
+// defaultRetries is how many times Append reloads the tail and tries again
+// when another writer appended first.
+const defaultRetries = 50
+
+// ErrReadOnly means Append was called on a Log opened without a Signer.
+var ErrReadOnly = errors.New("audit log opened without a signing key: read only")
+
+// ErrCorrupt means the log's tail does not hold together, so appending to
+// it would only bury the damage; run Verify to see where.
+var ErrCorrupt = errors.New("audit log does not verify; run 'callscribe audit verify'")
+
+// Config sets up a Log.
+type Config struct {
+	// Replicas for the stream; 0 means 1, as pipeline.Config.Replicas.
+	Replicas int
+	// Signer signs appended entries; without it the Log is read only.
+	Signer *Signer
+	// Authorize decides who may Query and VerifyLog; nil means
+	// DefaultAuthorize (DPO and auditor roles).
+	Authorize Authorizer
+	Log       zerolog.Logger
+	// Now is the clock; time.Now if nil.
+	Now func() time.Time
+}
+
+// Log is the audit trail on the AUDIT stream. Append is safe for
+// concurrent use and serialised within the process; across processes the
+// expected-last-sequence check serialises it.
+type Log struct {
+	js     jetstream.JetStream
+	stream jetstream.Stream
+	cfg    Config
+	log    zerolog.Logger
+
+	mu      sync.Mutex // serialises Append; guards the fields below
+	tree    *tree      // Merkle tree of the entries up to lastSeq
+	lastSeq uint64     // stream sequence of the last entry in tree
+}
+
+// streamConfig is the AUDIT stream: kept forever, deletes and purges
+// refused (and nats-server will not let an update lift that).
+func streamConfig(replicas int) jetstream.StreamConfig {
+	return jetstream.StreamConfig{
+		Name:        StreamAudit,
+		Description: "tamper-evident audit trail: who read or changed health data (no content); append only",
+		Subjects:    []string{SubjectEvents},
+		Retention:   jetstream.LimitsPolicy,
+		Storage:     jetstream.FileStorage,
+		Replicas:    replicas,
+		MaxMsgSize:  MaxEntryBytes,
+		DenyDelete:  true,
+		DenyPurge:   true,
+		AllowDirect: true,
+		Discard:     jetstream.DiscardNew, // never drop old entries to make room
+	}
+}
+
+func (cfg Config) withDefaults() (Config, error) {
+	if cfg.Replicas == 0 {
+		cfg.Replicas = 1
+	}
+	if cfg.Replicas < 0 || cfg.Replicas > 5 {
+		return cfg, fmt.Errorf("replicas %d: want 1 to 5", cfg.Replicas)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Authorize == nil {
+		cfg.Authorize = DefaultAuthorize
+	}
+	return cfg, nil
+}
+
+// Open creates or updates the AUDIT stream and returns a Log on it. Writers
+// (serve) use it, with a Signer.
+func Open(ctx context.Context, c *pipeline.Client, cfg Config) (*Log, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, fmt.Errorf("open audit log: %w", err)
+	}
+	s, err := c.JetStream().CreateOrUpdateStream(ctx, streamConfig(cfg.Replicas))
+	if err != nil {
+		return nil, fmt.Errorf("open audit log: stream %s: %w", StreamAudit, err)
+	}
+	return newLog(c.JetStream(), s, cfg), nil
+}
+
+// Bind returns a Log on the existing AUDIT stream without changing it, for
+// readers (auditors may read the stream but not manage it).
+func Bind(ctx context.Context, c *pipeline.Client, cfg Config) (*Log, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, fmt.Errorf("bind audit log: %w", err)
+	}
+	s, err := c.JetStream().Stream(ctx, StreamAudit)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return nil, fmt.Errorf("bind audit log: %s: %w (has 'callscribe serve' opened it?)", StreamAudit, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("bind audit log: %s: %w", StreamAudit, err)
+	}
+	return newLog(c.JetStream(), s, cfg), nil
+}
+
+func newLog(js jetstream.JetStream, s jetstream.Stream, cfg Config) *Log {
+	return &Log{js: js, stream: s, cfg: cfg, log: cfg.Log.With().Str("component", "audit").Logger(), tree: newTree()}
+}
+
+// Append validates ev, stamps it with the time if it has none, and appends
+// it as the next entry: leaf hash, new tree head, signature. If another
+// writer appended in between, it reads their entries and tries again at
+// the new tail. On an error other than a conflict the event may or may not
+// have been written.
+func (l *Log) Append(ctx context.Context, ev Event) (Entry, error) {
+	if l.cfg.Signer == nil {
+		return Entry{}, fmt.Errorf("audit append: %w", ErrReadOnly)
+	}
+	if ev.Time.IsZero() {
+		ev.Time = l.cfg.Now()
+	}
+	ev.Time = ev.Time.UTC().Round(0) // what JSON gives back, so the leaf hash can be recomputed
+	if err := ev.Validate(); err != nil {
+		return Entry{}, fmt.Errorf("audit append: %w", err)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for attempt := 1; ; attempt++ {
+		if err := l.catchUp(ctx); err != nil {
+			return Entry{}, fmt.Errorf("audit append: %w", err)
+		}
+		e, next, err := l.next(ev)
+		if err != nil {
+			return Entry{}, fmt.Errorf("audit append: %w", err)
+		}
+		data, err := json.Marshal(e)
+		if err != nil {
+			return Entry{}, fmt.Errorf("audit append: encode entry %d: %w", e.Index, err)
+		}
+		ack, err := l.js.Publish(ctx, SubjectEvents, data,
+			jetstream.WithExpectStream(StreamAudit), jetstream.WithExpectLastSequence(l.lastSeq))
+		if isWrongLastSequence(err) && attempt < defaultRetries {
+			l.log.Debug().Int64("index", e.Index).Int("attempt", attempt).Msg("another writer appended first; reloading the tail")
+			select {
+			case <-ctx.Done():
+				return Entry{}, fmt.Errorf("audit append: %w", ctx.Err())
+			case <-time.After(time.Duration(attempt) * time.Millisecond):
+			}
+			continue
+		}
+		if err != nil {
+			return Entry{}, fmt.Errorf("audit append: entry %d: %w", e.Index, err)
+		}
+		l.tree, l.lastSeq = next, ack.Sequence
+		e.Seq = ack.Sequence
+		l.log.Debug().Int64("index", e.Index).Str("object_kind", string(ev.Object.Kind)).Str("object_id", ev.Object.ID).
+			Str("action", string(ev.Action)).Str("outcome", string(ev.Outcome)).Msg("audit event appended")
+		return e, nil
+	}
+}
+
+// next builds the entry for ev at the current tail, and the tree after it,
+// leaving l.tree as it is until the publish succeeds.
+func (l *Log) next(ev Event) (Entry, *tree, error) {
+	t := l.tree.clone()
+	e := Entry{Index: t.size, Event: ev}
+	var err error
+	if e.Leaf, err = LeafHash(e.Index, ev); err != nil {
+		return Entry{}, nil, err
+	}
+	if e.Root, err = t.append(e.Leaf); err != nil {
+		return Entry{}, nil, err
+	}
+	e.Size = t.size
+	l.cfg.Signer.sign(&e)
+	return e, t, nil
+}
+
+// catchUp adds the entries after lastSeq to the tree, checking that they
+// continue it: each must be the next index and its signed root must be the
+// rebuilt one. Signatures are left to Verify, which keeps a restart of a
+// long log quick; a forged entry here is still found there.
+func (l *Log) catchUp(ctx context.Context) error {
+	return l.scan(ctx, l.lastSeq+1, func(seq uint64, data []byte) error {
+		e, err := DecodeEntry(data)
+		if err != nil {
+			return fmt.Errorf("stream seq %d: %w: %w", seq, ErrCorrupt, err)
+		}
+		if e.Index != l.tree.size {
+			return fmt.Errorf("stream seq %d holds entry %d where entry %d belongs: %w", seq, e.Index, l.tree.size, ErrCorrupt)
+		}
+		t := l.tree.clone()
+		root, err := t.append(e.Leaf)
+		if err != nil {
+			return err
+		}
+		if root != e.Root || e.Size != t.size {
+			return fmt.Errorf("entry %d (stream seq %d): tree head does not match the entries before it: %w", e.Index, seq, ErrCorrupt)
+		}
+		l.tree, l.lastSeq = t, seq
+		return nil
+	})
+}
+
+// scan calls fn for every message from stream sequence from to the last
+// one when scan began, in order. A few messages are fetched one by one;
+// more through an ordered consumer.
+func (l *Log) scan(ctx context.Context, from uint64, fn func(seq uint64, data []byte) error) error {
+	info, err := l.stream.Info(ctx)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", StreamAudit, err)
+	}
+	last := info.State.LastSeq
+	if last < from {
+		return nil
+	}
+	if last-from < 64 {
+		for seq := from; seq <= last; seq++ {
+			m, err := l.stream.GetMsg(ctx, seq)
+			if errors.Is(err, jetstream.ErrMsgNotFound) {
+				continue // a hole; Verify reports what is missing
+			}
+			if err != nil {
+				return fmt.Errorf("read %s seq %d: %w", StreamAudit, seq, err)
+			}
+			if err := fn(seq, m.Data); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	cons, err := l.stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{SubjectEvents},
+		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:    from,
+	})
+	if err != nil {
+		return fmt.Errorf("read %s: %w", StreamAudit, err)
+	}
+	for seq := from - 1; seq < last; {
+		batch, err := cons.Fetch(512, jetstream.FetchMaxWait(2*time.Second))
+		if err != nil {
+			return fmt.Errorf("read %s after seq %d: %w", StreamAudit, seq, err)
+		}
+		n := 0
+		for m := range batch.Messages() {
+			md, err := m.Metadata()
+			if err != nil {
+				return fmt.Errorf("read %s after seq %d: %w", StreamAudit, seq, err)
+			}
+			seq, n = md.Sequence.Stream, n+1
+			if err := fn(seq, m.Data()); err != nil {
+				return err
+			}
+		}
+		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) {
+			return fmt.Errorf("read %s after seq %d: %w", StreamAudit, seq, err)
+		}
+		if n == 0 {
+			break // the messages up to last are gone (a removed tail); Verify says which
+		}
+	}
+	return nil
+}
+
+// ReadAll returns every entry in stream order, each with its Seq, and a
+// Malformed problem for each message that is not an entry.
+func (l *Log) ReadAll(ctx context.Context) ([]Entry, []Problem, error) {
+	var entries []Entry
+	var bad []Problem
+	err := l.scan(ctx, 1, func(seq uint64, data []byte) error {
+		e, err := DecodeEntry(data)
+		if err != nil {
+			bad = append(bad, Problem{Kind: Malformed, Index: -1, Position: -1, Seq: seq, Detail: err.Error()})
+			return nil
+		}
+		e.Seq = seq
+		entries = append(entries, e)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return entries, bad, nil
+}
+
+// Head is the tree head this process last appended or read; zero before
+// the first Append.
+func (l *Log) Head() Head {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	r, _ := l.tree.root()
+	return Head{Size: l.tree.size, Root: r}
+}
+
+func isWrongLastSequence(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) &&
+		(apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
+			apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant)
+}
