@@ -10,27 +10,61 @@ import (
 	"github.com/callscribe/callscribe/pipeline"
 )
 
-// natsFlags say how a client command reaches the pipeline's NATS server.
+// natsFlags say how a client command reaches the pipeline's NATS server or
+// cluster, and how it proves who it is.
 type natsFlags struct {
-	url   string
-	token string
+	url      string
+	token    string
+	user     string
+	password string
+	creds    string
+	nkey     string
+	tlsCA    string
+	tlsCert  string
+	tlsKey   string
 	// extra are connection options set by the program, not by flags
 	// (serve's own credentials for its embedded server).
 	extra []nats.Option
 }
 
 func (f *natsFlags) register(fs *flag.FlagSet, def string) {
-	fs.StringVar(&f.url, "nats", def, "NATS server URL")
+	fs.StringVar(&f.url, "nats", def, "NATS server URL; for a cluster, several comma-separated (nats://a:4222,nats://b:4222,nats://c:4222) so any one of them can be lost")
 	fs.StringVar(&f.token, "token", "", "NATS authentication token, if the server requires one")
+	fs.StringVar(&f.user, "user", "", "NATS user name (with -password)")
+	fs.StringVar(&f.password, "password", "", "NATS password for -user (prefer the environment variable to the command line, which other local users can see)")
+	fs.StringVar(&f.creds, "creds", "", "NATS credentials file (user JWT and nkey seed, e.g. from nsc)")
+	fs.StringVar(&f.nkey, "nkey", "", "file holding the NATS nkey user seed (SU...) to authenticate with")
+	fs.StringVar(&f.tlsCA, "tls-ca", "", "PEM file of the CA(s) the NATS server's certificate must chain to; setting any -tls-* flag makes TLS mandatory")
+	fs.StringVar(&f.tlsCert, "tls-cert", "", "PEM client certificate for NATS servers that verify clients (with -tls-key)")
+	fs.StringVar(&f.tlsKey, "tls-key", "", "PEM private key of -tls-cert")
 }
 
-func (f *natsFlags) connect(ctx context.Context, name string, logger zerolog.Logger) (*pipeline.Client, error) {
+// options are the pipeline connection options the flags ask for. Checking
+// them (one way to authenticate, files that exist and parse) is left to
+// pipeline.Connect, which names the offending file.
+func (f *natsFlags) options(name string, logger zerolog.Logger) []pipeline.Option {
 	opts := []pipeline.Option{pipeline.WithName(name), pipeline.WithLogger(logger)}
 	if f.token != "" {
 		opts = append(opts, pipeline.WithToken(f.token))
 	}
+	if f.user != "" || f.password != "" {
+		opts = append(opts, pipeline.WithUserPassword(f.user, f.password))
+	}
+	if f.creds != "" {
+		opts = append(opts, pipeline.WithCredsFile(f.creds))
+	}
+	if f.nkey != "" {
+		opts = append(opts, pipeline.WithNkeySeedFile(f.nkey))
+	}
+	if f.tlsCA != "" || f.tlsCert != "" || f.tlsKey != "" {
+		opts = append(opts, pipeline.WithTLS(f.tlsCA, f.tlsCert, f.tlsKey))
+	}
 	if len(f.extra) > 0 {
 		opts = append(opts, pipeline.WithNATSOptions(f.extra...))
 	}
-	return pipeline.Connect(ctx, f.url, opts...)
+	return opts
+}
+
+func (f *natsFlags) connect(ctx context.Context, name string, logger zerolog.Logger) (*pipeline.Client, error) {
+	return pipeline.Connect(ctx, f.url, f.options(name, logger)...)
 }
