@@ -17,6 +17,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"github.com/callscribe/callscribe/audit"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -60,6 +61,8 @@ type Config struct {
 	// OIDC adds sign-in through an identity provider beside the local
 	// accounts; nil: local accounts only.
 	OIDC *OIDCConfig
+	// Audit, if set, receives an event for every request on a call.
+	Audit *audit.Log
 }
 
 // Server serves the review UI.
@@ -122,11 +125,11 @@ func (s *Server) Handler() http.Handler {
 		mux.HandleFunc("GET /login/oidc/callback", s.oidcCallback)
 	}
 	mux.HandleFunc("GET /{$}", s.authed(s.queue))
-	mux.HandleFunc("GET /calls/{id}", s.authed(s.callPage))
-	mux.HandleFunc("GET /calls/{id}/audio", s.authed(s.audio))
-	mux.HandleFunc("POST /calls/{id}/confirm", s.authed(s.confirm))
-	mux.HandleFunc("POST /calls/{id}/reject", s.authed(s.reject))
-	mux.HandleFunc("POST /calls/{id}/triage", s.authed(s.triage))
+	mux.HandleFunc("GET /calls/{id}", s.authed(s.audited(audit.KindTranscript, audit.ActionRead, s.callPage)))
+	mux.HandleFunc("GET /calls/{id}/audio", s.authed(s.audited(audit.KindRecording, audit.ActionRead, s.audio)))
+	mux.HandleFunc("POST /calls/{id}/confirm", s.authed(s.audited(audit.KindProposal, audit.ActionUpdate, s.confirm)))
+	mux.HandleFunc("POST /calls/{id}/reject", s.authed(s.audited(audit.KindProposal, audit.ActionUpdate, s.reject)))
+	mux.HandleFunc("POST /calls/{id}/triage", s.authed(s.audited(audit.KindDecision, audit.ActionUpdate, s.triage)))
 	return s.secureHeaders(mux)
 }
 

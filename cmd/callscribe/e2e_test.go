@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -38,7 +39,8 @@ func TestServeEndToEnd(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	go func() {
-		served <- cmdServe(ctx, []string{"-model", model, "-data", t.TempDir(), "-port", strconv.Itoa(port), "-threads", "2", "-web", ""}, io.Discard)
+		served <- cmdServe(ctx, []string{"-model", model, "-data", t.TempDir(), "-port", strconv.Itoa(port), "-threads", "2", "-web", "",
+			"-metrics", "", "-audit-key", filepath.Join(t.TempDir(), "audit.key")}, io.Discard)
 	}()
 	t.Cleanup(func() {
 		cancel()

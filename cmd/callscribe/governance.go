@@ -11,6 +11,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/callscribe/callscribe/audit"
 	"github.com/callscribe/callscribe/pipeline"
 	"github.com/callscribe/callscribe/retention"
 	"github.com/callscribe/callscribe/review"
@@ -34,8 +35,9 @@ func (f *retentionFlags) run(ctx context.Context, client *pipeline.Client, store
 		Policy: retention.Policy{Administrative: f.admin, Confirmed: f.confirmed},
 		Every:  f.every,
 		Log:    logger.With().Str("component", "retention").Logger(),
-		OnErase: func(context.Context, string, string, retention.Erasure) {
+		OnErase: func(ctx context.Context, id, _ string, e retention.Erasure) {
 			m.deletions.Inc()
+			appendAll(ctx, m.trail, logger, erasureEvents(serviceActor, audit.PurposeRetention, id, e)...)
 		},
 	}
 	logger.Info().Dur("administrative", f.admin).Dur("confirmed", f.confirmed).Dur("every", f.every).Msg("retention role running")
@@ -53,6 +55,8 @@ func serveObjections(ctx context.Context, client *pipeline.Client, store *review
 			return
 		}
 		m.objections.Inc()
+		by := audit.Actor{User: o.By, Role: pipeline.RoleService}
+		appendAll(ctx, m.trail, logger, erasureEvents(by, audit.PurposeObjection, o.CallID, e)...)
 	})
 }
 

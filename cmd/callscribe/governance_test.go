@@ -7,11 +7,13 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/callscribe/callscribe/audit"
 	"github.com/callscribe/callscribe/pipeline"
 )
 
@@ -37,7 +39,7 @@ func TestServeRolesObjectCommandErasesQueuedCall(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- cmdServe(ctx, []string{"-roles", "objections,retention", "-web", "", "-data", t.TempDir(),
-			"-port", strconv.Itoa(port), "-metrics", maddr}, &bytes.Buffer{})
+			"-port", strconv.Itoa(port), "-metrics", maddr, "-audit-key", filepath.Join(t.TempDir(), "audit.key")}, &bytes.Buffer{})
 	}()
 	var c *pipeline.Client
 	deadline := time.Now().Add(20 * time.Second)
@@ -86,6 +88,19 @@ func TestServeRolesObjectCommandErasesQueuedCall(t *testing.T) {
 	}
 	if _, err := c.Recording(ctx, "obj-cli-1"); !errors.Is(err, pipeline.ErrNotFound) {
 		t.Errorf("recording after objection: %v", err)
+	}
+
+	// The objection is in the audit trail, without content.
+	trail, err := audit.Bind(ctx, c, audit.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, err := trail.Query(ctx, audit.Actor{User: "test", Role: pipeline.RoleAuditor}, audit.Filter{ObjectID: "obj-cli-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) == 0 || entries[0].Event.Action != audit.ActionDelete || entries[0].Event.Purpose != audit.PurposeObjection || entries[0].Event.User != "h-042" {
+		t.Errorf("audit entries for the objection: %+v", entries)
 	}
 
 	// The metrics count the objection; the health check passes.

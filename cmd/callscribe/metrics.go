@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/zerolog"
 
+	"github.com/callscribe/callscribe/audit"
 	"github.com/callscribe/callscribe/classify"
 	"github.com/callscribe/callscribe/pipeline"
 )
@@ -35,6 +36,9 @@ type metrics struct {
 	rtf        prometheus.Histogram
 	deletions  prometheus.Counter
 	objections prometheus.Counter
+	// trail is the audit log the roles write to (kept here because every
+	// role already receives the metrics).
+	trail *audit.Log
 }
 
 func newMetrics(client *pipeline.Client) *metrics {

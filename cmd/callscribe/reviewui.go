@@ -13,6 +13,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/callscribe/callscribe/audit"
 	"github.com/callscribe/callscribe/pipeline"
 	"github.com/callscribe/callscribe/record"
 	"github.com/callscribe/callscribe/review"
@@ -66,7 +67,7 @@ func (f *webFlags) openStore(ctx context.Context, client *pipeline.Client, repli
 	return review.Open(ctx, client, cfg)
 }
 
-func (f *webFlags) start(ctx context.Context, store *review.Store, logger zerolog.Logger) (stop func(), err error) {
+func (f *webFlags) start(ctx context.Context, store *review.Store, trail *audit.Log, logger zerolog.Logger) (stop func(), err error) {
 	if f.addr == "" {
 		return func() {}, nil
 	}
@@ -77,7 +78,7 @@ func (f *webFlags) start(ctx context.Context, store *review.Store, logger zerolo
 	if created {
 		logger.Warn().Str("file", f.accounts+".initial-passwords").Msg("review UI accounts created; initial passwords are in this file: hand them out, then delete it")
 	}
-	wcfg := web.Config{Store: store, Accounts: accts, Log: logger, IdleTimeout: f.idle, InsecureCookies: f.insecureCookies}
+	wcfg := web.Config{Store: store, Accounts: accts, Log: logger, IdleTimeout: f.idle, InsecureCookies: f.insecureCookies, Audit: trail}
 	if f.oidc.Issuer != "" {
 		oc := f.oidc
 		oc.RoleMap = map[string]string{}

@@ -57,7 +57,7 @@ func TestWebFlagsStartTheReviewUI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stop, err := wf.start(ctx, store, zerolog.Nop())
+	stop, err := wf.start(ctx, store, nil, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}

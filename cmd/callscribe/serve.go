@@ -18,6 +18,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/rs/zerolog"
 
+	"github.com/callscribe/callscribe/audit"
 	"github.com/callscribe/callscribe/classify"
 	"github.com/callscribe/callscribe/models"
 	"github.com/callscribe/callscribe/pipeline"
@@ -46,6 +47,7 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	rolesFlag := fs.String("roles", strings.Join(allRoles, ","), "roles this process runs, comma-separated: "+strings.Join(allRoles, ", ")+
 		" (worker: transcription; web: review UI and record publishing; retention: deletes calls whose period ended; objections: honours objections to recording)")
 	usersFile := fs.String("nats-users", "", "JSON file of NATS users for the embedded server, [{\"name\",\"password\",\"role\"}] with roles service, clinician, admin, dpo, auditor: the server enforces each role's reach (replaces -token); serve connects as the first service user")
+	auditKey := auditKeyFlag(fs)
 	metricsAddr := fs.String("metrics", DefaultMetricsAddr, "serve Prometheus /metrics and /healthz on this address; empty: off")
 	storeKey := fs.String("store-key-file", "", "encrypt the embedded server's store at rest with the key in this file (keep it outside the repository and the data folder); the same key is needed on every start")
 	var rf retentionFlags
@@ -70,7 +72,7 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	logger := newLogger(os.Stderr)
 	plan := servePlan{data: *data, listen: *listen, port: *port, workers: *workers, ackWait: *ackWait,
-		maxDeliver: *maxDeliver, grace: *grace, replicas: *replicas, storeKey: key, users: users, metrics: *metricsAddr}
+		maxDeliver: *maxDeliver, grace: *grace, replicas: *replicas, storeKey: key, users: users, metrics: *metricsAddr, auditKey: *auditKey}
 	if roles["worker"] {
 		return serveWithWorkers(ctx, fs, &ef, &nf, &wf, &rf, roles, plan, logger)
 	}
@@ -80,7 +82,7 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 // servePlan is what serve's flags decided.
 type servePlan struct {
 	data, listen, storeKey string
-	metrics                string
+	metrics, auditKey      string
 	users                  []pipeline.User
 	port, workers          int
 	ackWait, grace         time.Duration
@@ -126,8 +128,12 @@ func serveWithWorkers(ctx context.Context, fs *flag.FlagSet, ef *engineFlags, nf
 	return serveRoles(ctx, nf, wf, rf, roles, plan, logger, func(ctx context.Context, client *pipeline.Client, m *metrics) error {
 		proc := newCallProcessor(ef, engine, rules.Current())
 		proc.rules = rules.Current
-		observe := func(_ string, out *processed) {
+		observe := func(id string, out *processed) {
 			m.observe(out.Decision.Label, out.Transcript.Duration, out.Times.Decode+out.Times.Transcribe+out.Times.Classify+out.Times.Confirm)
+			appendAll(ctx, m.trail, logger,
+				audit.Allow(serviceActor, audit.ActionRead, audit.Object{Kind: audit.KindRecording, ID: id}, audit.PurposeProcessing),
+				audit.Allow(serviceActor, audit.ActionCreate, audit.Object{Kind: audit.KindTranscript, ID: id}, audit.PurposeProcessing),
+				audit.Allow(serviceActor, audit.ActionCreate, audit.Object{Kind: audit.KindDecision, ID: id}, audit.PurposeProcessing))
 		}
 		w := &pipeline.Worker{
 			Client:        client,
@@ -193,13 +199,18 @@ func serveRoles(ctx context.Context, nf *natsFlags, wf *webFlags, rf *retentionF
 			}
 		}()
 	}
+	trail, err := openAudit(ctx, client, plan.auditKey, plan.replicas, logger)
+	if err != nil {
+		return err
+	}
 	m := newMetrics(client)
+	m.trail = trail
 	if plan.metrics != "" {
 		run("metrics", func(ctx context.Context) error { return m.serve(ctx, plan.metrics, client, logger) })
 		run("metrics", func(ctx context.Context) error { return m.watchDeadLetters(ctx, client.Conn()) })
 	}
 	if roles["web"] {
-		stopWeb, err := wf.start(ctx, store, logger)
+		stopWeb, err := wf.start(ctx, store, trail, logger)
 		if err != nil {
 			return err
 		}

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+
+	"github.com/rs/zerolog"
+
+	"github.com/callscribe/callscribe/audit"
+	"github.com/callscribe/callscribe/pipeline"
+	"github.com/callscribe/callscribe/retention"
+)
+
+// auditKeyFlag names the audit trail's signing key: entries signed with it
+// are how 'audit verify' tells real entries from rewritten ones, so it lives
+// outside the data folder and the repository.
+func auditKeyFlag(fs *flag.FlagSet) *string {
+	home, _ := os.UserHomeDir()
+	return fs.String("audit-key", filepath.Join(home, ".config", "callscribe", "audit.key"),
+		"ed25519 key that signs the audit trail; created (0600) on first use; keep a copy of FILE.pub for 'audit verify'")
+}
+
+// openAudit opens the audit trail for writing.
+func openAudit(ctx context.Context, client *pipeline.Client, keyPath string, replicas int, logger zerolog.Logger) (*audit.Log, error) {
+	signer, err := audit.LoadOrCreateKey(keyPath)
+	if err != nil {
+		return nil, err
+	}
+	return audit.Open(ctx, client, audit.Config{Replicas: replicas, Signer: signer, Log: logger.With().Str("component", "audit").Logger()})
+}
+
+// serviceActor is callscribe itself in the audit trail.
+var serviceActor = audit.Actor{User: "callscribe", Role: pipeline.RoleService}
+
+// appendAll writes events, logging (never dropping silently) any failure.
+func appendAll(ctx context.Context, log *audit.Log, logger zerolog.Logger, events ...audit.Event) {
+	if log == nil {
+		return
+	}
+	for _, e := range events {
+		if _, err := log.Append(ctx, e); err != nil {
+			logger.Error().Err(err).Str("call_id", e.Object.ID).Str("action", string(e.Action)).Msg("audit event not written")
+		}
+	}
+}
+
+// erasureEvents are the deletions one erasure made, one event per kind of
+// object that existed.
+func erasureEvents(who audit.Actor, purpose audit.Purpose, id string, e retention.Erasure) []audit.Event {
+	del := func(k audit.ObjectKind) audit.Event {
+		return audit.Allow(who, audit.ActionDelete, audit.Object{Kind: k, ID: id}, purpose)
+	}
+	var out []audit.Event
+	if e.Recording {
+		out = append(out, del(audit.KindRecording))
+	}
+	if e.Results > 0 || e.Failed > 0 {
+		out = append(out, del(audit.KindTranscript), del(audit.KindDecision))
+	}
+	if e.Review.ItemRevisions > 0 {
+		out = append(out, del(audit.KindProposal))
+	}
+	if e.Review.Records > 0 {
+		out = append(out, del(audit.KindRecord))
+	}
+	if len(out) == 0 { // nothing held (an objection before the call arrived): still on the record
+		out = append(out, del(audit.KindRecording))
+	}
+	return out
+}
