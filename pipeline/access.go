@@ -22,7 +22,8 @@ const (
 	// audio, review items or records; may record objections.
 	RoleAdmin = "admin"
 	// RoleDPO: data protection officer: reads everything for subject access
-	// requests, including the audit trail; changes nothing.
+	// requests, including the audit trail, and appends the audit events of
+	// the exports; changes nothing else.
 	RoleDPO = "dpo"
 	// RoleAuditor: reads the audit trail only.
 	RoleAuditor = "auditor"
@@ -64,6 +65,7 @@ var (
 	contentStreams = []string{StreamResults, StreamFailed, "OBJ_" + BucketRecordings, "KV_REVIEW", "RECORDS"}
 	stateStreams   = []string{"KV_" + BucketState}
 	auditStreams   = []string{"AUDIT"}
+	auditSubject   = "audit.events"
 )
 
 // Permissions returns the server-side permissions of a role.
@@ -82,7 +84,7 @@ func Permissions(role string) (*server.Permissions, error) {
 		pub := append(jsRead(stateStreams...), subjectObjection+"*", "$JS.API.INFO")
 		return &server.Permissions{Publish: &server.SubjectPermission{Allow: pub}, Subscribe: inbox}, nil
 	case RoleDPO:
-		pub := append(jsRead(slices.Concat(stateStreams, contentStreams, auditStreams, []string{StreamCalls})...), "$JS.API.INFO", "$JS.API.STREAM.NAMES")
+		pub := append(jsRead(slices.Concat(stateStreams, contentStreams, auditStreams, []string{StreamCalls})...), "$JS.API.INFO", "$JS.API.STREAM.NAMES", auditSubject)
 		return &server.Permissions{Publish: &server.SubjectPermission{Allow: pub}, Subscribe: inbox}, nil
 	case RoleAuditor:
 		pub := append(jsRead(auditStreams...), "$JS.API.INFO")

@@ -103,6 +103,30 @@ func TestServeRolesObjectCommandErasesQueuedCall(t *testing.T) {
 		t.Errorf("audit entries for the objection: %+v", entries)
 	}
 
+	// A subject access export as the DPO: the queued call's recording is in
+	// it, and the export is in the audit trail.
+	sm := meta("sar-1")
+	sm.NHSNumber = "9434765919"
+	if _, err := c.Ingest(ctx, sm, strings.NewReader("RIFF sar audio")); err != nil {
+		t.Fatal(err)
+	}
+	zipPath := filepath.Join(t.TempDir(), "sar.zip")
+	out.Reset()
+	if err := cmdSAR(ctx, []string{"-nats", url, "-nhs-number", "943 476 5919", "-out", zipPath, "-as", "dpo.jones",
+		"-audit-key", filepath.Join(t.TempDir(), "dpo-audit.key")}, &out); err != nil {
+		t.Fatalf("sar: %v", err)
+	}
+	if !strings.Contains(out.String(), "1 call(s) exported") {
+		t.Errorf("sar printed %q", out.String())
+	}
+	if err := cmdSAR(ctx, []string{"-nats", url, "-nhs-number", "9434765919", "-out", zipPath}, &out); err == nil {
+		t.Error("sar overwrote an existing export")
+	}
+	entries, err = trail.Query(ctx, audit.Actor{User: "test", Role: pipeline.RoleAuditor}, audit.Filter{ObjectID: "sar-1", Action: audit.ActionExport})
+	if err != nil || len(entries) != 1 || entries[0].Event.User != "dpo.jones" || entries[0].Event.Purpose != audit.PurposeSubjectAccess {
+		t.Errorf("audit of the export: %+v, %v", entries, err)
+	}
+
 	// The metrics count the objection; the health check passes.
 	resp, err := http.Get("http://" + maddr + "/metrics")
 	if err != nil {
@@ -110,7 +134,7 @@ func TestServeRolesObjectCommandErasesQueuedCall(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	for _, want := range []string{"callscribe_objections_total 1", "callscribe_queue_depth 0", "callscribe_build_info{", "callscribe_retention_deletions_total 0"} {
+	for _, want := range []string{"callscribe_objections_total 1", "callscribe_queue_depth 1", "callscribe_build_info{", "callscribe_retention_deletions_total 0"} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("/metrics lacks %q", want)
 		}

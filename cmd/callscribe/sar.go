@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"strconv"
 
+	"github.com/callscribe/callscribe/audit"
 	"github.com/callscribe/callscribe/pipeline"
 	"github.com/callscribe/callscribe/review"
 	"github.com/callscribe/callscribe/sar"
@@ -22,6 +24,8 @@ func cmdSAR(ctx context.Context, args []string, stdout io.Writer) error {
 	nhs := fs.String("nhs-number", "", "the person's NHS number (10 digits); required")
 	phone := fs.String("phone", "", "the person's phone number: calls from it without an NHS number are listed for checking, not exported")
 	out := fs.String("out", "", "zip file to write; required; refused if it exists")
+	auditKey := auditKeyFlag(fs)
+	as := fs.String("as", os.Getenv("USER"), "who is making the export (the DPO's user name), for the audit trail")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -38,11 +42,28 @@ func cmdSAR(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// An export that cannot be audited is not made.
+	trail, err := openAudit(ctx, client, *auditKey, 0, logger)
+	if err != nil {
+		return fmt.Errorf("sar: the export must be audited: %w", err)
+	}
 	f, err := os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return fmt.Errorf("sar: %w", err)
 	}
-	x := &sar.Exporter{Pipeline: client, Review: store}
+	x := &sar.Exporter{Pipeline: client, Review: store, Audit: func(ctx context.Context, id string) ([]json.RawMessage, error) {
+		entries, err := trail.Query(ctx, audit.Actor{User: *as, Role: pipeline.RoleDPO}, audit.Filter{ObjectID: id})
+		if err != nil {
+			return nil, err
+		}
+		out := make([]json.RawMessage, len(entries))
+		for i, e := range entries {
+			if out[i], err = json.Marshal(e); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	}}
 	sum, err := x.Export(ctx, sar.Request{NHSNumber: *nhs, Phone: *phone}, f)
 	if cerr := f.Close(); err == nil {
 		err = cerr
@@ -51,6 +72,12 @@ func cmdSAR(ctx context.Context, args []string, stdout io.Writer) error {
 		_ = os.Remove(*out) // a partial export must not be handed out
 		return err
 	}
+	who := audit.Actor{User: *as, Role: pipeline.RoleDPO}
+	var events []audit.Event
+	for _, c := range sum.Matched {
+		events = append(events, audit.Allow(who, audit.ActionExport, audit.Object{Kind: audit.KindRecording, ID: c.CallID}, audit.PurposeSubjectAccess))
+	}
+	appendAll(ctx, trail, logger, events...)
 	logger.Info().Int("calls", len(sum.Matched)).Int("phone_only", len(sum.PhoneOnly)).Int("files", sum.Files).Msg("subject access export written")
 	fmt.Fprintf(stdout, "%s: %d call(s) exported, %d phone-only call(s) listed for checking, %d files; see summary.txt inside\n",
 		*out, len(sum.Matched), len(sum.PhoneOnly), sum.Files)
