@@ -62,6 +62,9 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return usageError{err}
 	}
+	if nf.url == "" && (nf.creds != "" || nf.nkey != "" || nf.user != "" || nf.tlsCA != "" || nf.tlsCert != "" || nf.tlsKey != "") {
+		return usageError{errors.New("-creds, -nkey, -user and -tls-* are for a NATS server named with -nats; the embedded server uses -token or -nats-users")}
+	}
 	key, err := readKeyFile(*storeKey)
 	if err != nil {
 		return err
