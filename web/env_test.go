@@ -28,6 +28,8 @@ const liveness = 30 * time.Second
 const (
 	clinicianPW = "correct horse battery staple"
 	adminPW     = "admin staff password"
+	dpoPW       = "data protection officer password"
+	auditorPW   = "auditor password"
 )
 
 // env is the whole review stack on a real embedded nats-server: real dev
@@ -156,9 +158,13 @@ func (e *env) serveUI(t *testing.T, adjust func(cfg *web.Config, url string)) *h
 	t.Helper()
 	clinHash, _ := web.HashPassword(clinicianPW)
 	adminHash, _ := web.HashPassword(adminPW)
+	dpoHash, _ := web.HashPassword(dpoPW)
+	auditorHash, _ := web.HashPassword(auditorPW)
 	accts, err := web.NewAccounts(
 		web.Account{Username: "dr.khan", Name: "Dr A Khan", Role: review.RoleClinician, PasswordHash: clinHash},
 		web.Account{Username: "sam", Name: "Sam Admin", Role: review.RoleAdmin, PasswordHash: adminHash},
+		web.Account{Username: "dpo", Name: "Data Protection Officer", Role: review.RoleDPO, PasswordHash: dpoHash},
+		web.Account{Username: "aud", Name: "Auditor", Role: review.RoleAuditor, PasswordHash: auditorHash},
 	)
 	if err != nil {
 		t.Fatal(err)
