@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/callscribe/callscribe/classify"
 	"io"
 	"runtime/debug"
 	"strings"
@@ -279,7 +280,13 @@ func (w *worker) finish(ctx context.Context, d *delivery, meta CallMeta, res *Re
 		w.discard(ctx, d, "call was erased during transcription; its result was discarded")
 		return
 	}
-	ack, err := w.c.publishResult(op, rm)
+	var ttl time.Duration
+	if w.AdministrativeTTL > 0 && res.Decision.Label == classify.Administrative {
+		// Never under a second (the server's minimum), so a late call is
+		// still published and then promptly expires.
+		ttl = max(time.Until(meta.StartedAt.Add(w.AdministrativeTTL)), time.Second)
+	}
+	ack, err := w.c.publishResult(op, rm, ttl)
 	if err != nil {
 		if IsPermanent(err) {
 			w.deadLetter(ctx, d, &meta, nil, KindPermanent, err.Error())

@@ -124,7 +124,8 @@ func (c *Client) lastOn(ctx context.Context, stream string, subject func(string)
 // call that is processed again does not publish a second result within the
 // duplicate window. A result too big for the server loses its per-token
 // detail first; if it is still too big, that is a permanent failure.
-func (c *Client) publishResult(ctx context.Context, r *ResultMessage) (*jetstream.PubAck, error) {
+// A ttl > 0 makes the server remove the message after it (retention).
+func (c *Client) publishResult(ctx context.Context, r *ResultMessage, ttl time.Duration) (*jetstream.PubAck, error) {
 	r.Schema = SchemaResult
 	data, err := json.Marshal(r)
 	if err != nil {
@@ -142,7 +143,11 @@ func (c *Client) publishResult(ctx context.Context, r *ResultMessage) (*jetstrea
 		return nil, Permanent(fmt.Errorf("result is %d bytes, over the server's %d byte message limit", len(data), limit))
 	}
 	msg := &nats.Msg{Subject: SubjectTranscribed(r.Call.ID), Data: data}
-	ack, err := c.js.PublishMsg(ctx, msg, jetstream.WithMsgID(r.Call.ID), jetstream.WithExpectStream(StreamResults))
+	opts := []jetstream.PublishOpt{jetstream.WithMsgID(r.Call.ID), jetstream.WithExpectStream(StreamResults)}
+	if ttl > 0 {
+		opts = append(opts, jetstream.WithMsgTTL(ttl))
+	}
+	ack, err := c.js.PublishMsg(ctx, msg, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("publish result: %w", err)
 	}

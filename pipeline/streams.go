@@ -126,6 +126,7 @@ func (c *Client) EnsureStreams(ctx context.Context, cfg Config) error {
 		Duplicates:  cfg.DuplicateWindow,
 		MaxAge:      cfg.ResultsMaxAge,
 		AllowDirect: true,
+		AllowMsgTTL: true, // administrative results expire with their retention period
 		Discard:     jetstream.DiscardNew,
 	}, {
 		Name:        StreamFailed,

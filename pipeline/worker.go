@@ -68,6 +68,12 @@ type Worker struct {
 	PollWait time.Duration
 	// OpTimeout bounds each bookkeeping operation (state, publish, ack).
 	OpTimeout time.Duration
+	// AdministrativeTTL, if set, gives the result of a call labelled
+	// administrative a JetStream message TTL ending this long after the
+	// call: the server itself removes the transcript when the retention
+	// period ends, even if no retention sweeper runs. The sweeper still
+	// erases the rest (audio, state history) and overwrites on disk.
+	AdministrativeTTL time.Duration
 	// Log receives one event per call outcome. It never receives transcript
 	// text, audio or caller identifiers.
 	Log zerolog.Logger

@@ -145,7 +145,10 @@ func serveWithWorkers(ctx context.Context, fs *flag.FlagSet, ef *engineFlags, nf
 			AckWait:       plan.ackWait,
 			MaxDeliver:    plan.maxDeliver,
 			ShutdownGrace: plan.grace,
-			Log:           logger,
+			// The transcript of an administrative call also expires on the
+			// server itself when its retention period ends.
+			AdministrativeTTL: rf.admin,
+			Log:               logger,
 		}
 		return w.Run(ctx)
 	})
