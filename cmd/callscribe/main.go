@@ -32,6 +32,7 @@ func commands() map[string]command {
 		"bench":      {"measure throughput over a folder of recordings, optionally against whisper-cli", cmdBench},
 		"version":    {"print version and build information", cmdVersion},
 		"object":     {"record a caller's objection to recording: erase the call everywhere", cmdObject},
+		"nats-conf":  {"print a nats-server authorization block with the roles' permissions, for a NATS cluster", cmdNATSConf},
 		"health":     {"ask a running serve whether it is healthy (container health check)", cmdHealth},
 		"sar":        {"subject access: export everything held about one person to a zip file (DPO)", cmdSAR},
 		"audit":      {"verify the tamper-evident audit trail, or query who touched what (auditor, DPO)", cmdAudit},
