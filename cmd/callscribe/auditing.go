@@ -22,13 +22,19 @@ func auditKeyFlag(fs *flag.FlagSet) *string {
 		"ed25519 key that signs the audit trail; created (0600) on first use; keep a copy of FILE.pub for 'audit verify'")
 }
 
-// openAudit opens the audit trail for writing.
+// openAudit opens the audit trail for writing: serve creates (or updates)
+// the stream; a command (replicas 0) binds to the existing one, which
+// needs no right to manage streams, only to read the trail and append.
 func openAudit(ctx context.Context, client *pipeline.Client, keyPath string, replicas int, logger zerolog.Logger) (*audit.Log, error) {
 	signer, err := audit.LoadOrCreateKey(keyPath)
 	if err != nil {
 		return nil, err
 	}
-	return audit.Open(ctx, client, audit.Config{Replicas: replicas, Signer: signer, Log: logger.With().Str("component", "audit").Logger()})
+	cfg := audit.Config{Replicas: replicas, Signer: signer, Log: logger.With().Str("component", "audit").Logger()}
+	if replicas == 0 {
+		return audit.Bind(ctx, client, cfg)
+	}
+	return audit.Open(ctx, client, cfg)
 }
 
 // serviceActor is callscribe itself in the audit trail.

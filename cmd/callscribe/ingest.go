@@ -118,7 +118,7 @@ func waitAndShow(ctx context.Context, c *pipeline.Client, id string, limit time.
 	for {
 		st, err := c.State(ctx, id)
 		if err == nil && st.State.Settled() {
-			return showCall(ctx, c, id, "text", w)
+			return showCall(ctx, c, id, "text", w, false) // state and label; transcripts through audited status
 		}
 		if err != nil && !errors.Is(err, pipeline.ErrNotFound) {
 			return err

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/callscribe/callscribe/audit"
 	"github.com/callscribe/callscribe/pipeline"
 )
 
@@ -18,6 +19,9 @@ func cmdStatus(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlags("status", "[flags] CALL-ID...")
 	nf.register(fs, "nats://"+pipeline.DefaultHost+":4222")
 	format := fs.String("format", "text", "text (state, decision, timestamped transcript) or json")
+	auditKey := auditKeyFlag(fs)
+	as := fs.String("as", os.Getenv("USER"), "who is reading (your user name), for the audit trail")
+	role := fs.String("as-role", pipeline.RoleClinician, "your role, for the audit trail (what you can read is decided by your NATS credentials)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -27,15 +31,27 @@ func cmdStatus(ctx context.Context, args []string, stdout io.Writer) error {
 	if *format != "text" && *format != "json" {
 		return usageError{fmt.Errorf("-format %q: want text or json", *format)}
 	}
-	client, err := nf.connect(ctx, "callscribe-status", newLogger(os.Stderr))
+	logger := newLogger(os.Stderr)
+	client, err := nf.connect(ctx, "callscribe-status", logger)
 	if err != nil {
 		return err
 	}
 	defer client.Close()
+	// Reading a transcript is audited; without an audit trail to write to
+	// (credentials that may append to it, a signing key), status shows the
+	// state and decision only. Clinicians read transcripts in the review UI,
+	// which audits every page.
+	trail, err := openAudit(ctx, client, *auditKey, 0, logger)
+	if err != nil {
+		logger.Warn().Err(err).Msg("audit trail not writable: transcripts are not shown")
+		trail = nil
+	}
+	who := audit.Actor{User: *as, Role: *role}
 	for _, id := range fs.Args() {
-		if err := showCall(ctx, client, id, *format, stdout); err != nil {
+		if err := showCall(ctx, client, id, *format, stdout, trail != nil); err != nil {
 			return err
 		}
+		appendAll(ctx, trail, logger, audit.Allow(who, audit.ActionRead, audit.Object{Kind: audit.KindTranscript, ID: id}, audit.PurposeDirectCare))
 	}
 	return nil
 }
@@ -48,18 +64,21 @@ type callView struct {
 	Failure *pipeline.FailedMessage `json:"failure,omitempty"`
 }
 
-func showCall(ctx context.Context, c *pipeline.Client, id, format string, w io.Writer) error {
+// showCall prints a call; content (transcript, dead letter) only when
+// withContent, i.e. when the read is audited.
+func showCall(ctx context.Context, c *pipeline.Client, id, format string, w io.Writer, withContent bool) error {
 	v := callView{ID: id}
 	var err error
 	if v.State, err = c.State(ctx, id); err != nil {
 		return fmt.Errorf("status %s: %w", id, err)
 	}
-	switch v.State.State {
-	case pipeline.StateTranscribed:
+	switch {
+	case !withContent:
+	case v.State.State == pipeline.StateTranscribed:
 		if v.Result, err = c.Result(ctx, id); err != nil {
 			return fmt.Errorf("status %s: result: %w", id, err)
 		}
-	case pipeline.StateFailed:
+	case v.State.State == pipeline.StateFailed:
 		if v.Failure, err = c.Failure(ctx, id); err != nil && !errors.Is(err, pipeline.ErrNotFound) {
 			return fmt.Errorf("status %s: failure: %w", id, err)
 		}
@@ -72,6 +91,9 @@ func showCall(ctx context.Context, c *pipeline.Client, id, format string, w io.W
 	fmt.Fprintf(w, "call %s: %s (updated %s, attempts %d)\n", id, v.State.State, v.State.UpdatedAt.Format(time.RFC3339), v.State.Attempts)
 	if v.State.Reason != "" {
 		fmt.Fprintf(w, "reason: %s\n", v.State.Reason)
+	}
+	if v.Result == nil && v.State.Label != "" {
+		fmt.Fprintf(w, "label: %s\n", v.State.Label)
 	}
 	if r := v.Result; r != nil {
 		if err := r.Decision.WriteText(w, ""); err != nil {
