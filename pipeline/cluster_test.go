@@ -1,6 +1,7 @@
 package pipeline_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -11,9 +12,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -103,14 +106,87 @@ func TestClusterWorkerProcess(t *testing.T) {
 	}
 }
 
-// natsCluster is three (or more) nats-servers with JetStream in this
-// process, routed to each other on loopback, each with its own store, each
-// able to be shut down alone.
-type natsCluster struct {
-	nodes []*server.Server
-	down  []bool
+// Environment of a nats-server node process started by TestClusterFaults:
+// when envClusterNode is set, TestClusterNodeProcess is that node instead
+// of a test.
+const (
+	envClusterNode        = "CALLSCRIBE_TEST_CLUSTER_NODE"         // server name
+	envClusterNodeCluster = "CALLSCRIBE_TEST_CLUSTER_NODE_CLUSTER" // cluster (route) port
+	envClusterNodeStore   = "CALLSCRIBE_TEST_CLUSTER_NODE_STORE"   // JetStream store dir
+	envClusterNodeRoutes  = "CALLSCRIBE_TEST_CLUSTER_NODE_ROUTES"  // comma-separated route URLs
+)
+
+// nodeReadyPrefix starts the line a node process prints on stdout once it
+// accepts clients; the rest of the line is its client URL.
+const nodeReadyPrefix = "NODE READY "
+
+// TestClusterNodeProcess is not a test: it is one nats-server node of the
+// cluster that TestClusterFaults starts by running the test binary again, so
+// that the node can be killed with SIGKILL like a crashed machine, with no
+// chance to hand its Raft leaderships over. It listens for clients on a
+// random loopback port, prints nodeReadyPrefix and its client URL when
+// ready, and runs until it is killed or its stdin closes (the test asks it
+// to stop, or the test process died: no node outlives the test).
+func TestClusterNodeProcess(t *testing.T) {
+	name := os.Getenv(envClusterNode)
+	if name == "" {
+		t.Skip("helper process for TestClusterFaults")
+	}
+	var clusterPort int
+	if _, err := fmt.Sscan(os.Getenv(envClusterNodeCluster), &clusterPort); err != nil {
+		t.Fatalf("node %s: cluster port: %v", name, err)
+	}
+	opts := &server.Options{
+		ServerName: name,
+		Host:       "127.0.0.1",
+		Port:       server.RANDOM_PORT,
+		JetStream:  true,
+		StoreDir:   os.Getenv(envClusterNodeStore),
+		MaxPayload: pipeline.DefaultMaxPayload,
+		Cluster: server.ClusterOpts{
+			Name: "callscribe-test",
+			Host: "127.0.0.1",
+			Port: clusterPort,
+		},
+		Routes:                 server.RoutesFromStr(os.Getenv(envClusterNodeRoutes)),
+		NoSigs:                 true,
+		NoLog:                  true,
+		DisableJetStreamBanner: true,
+	}
+	srv, err := server.NewServer(opts)
+	if err != nil {
+		t.Fatalf("node %s: %v", name, err)
+	}
+	go srv.Start()
+	if !srv.ReadyForConnections(liveness) {
+		t.Fatalf("node %s not ready", name)
+	}
+	fmt.Printf("%s%s\n", nodeReadyPrefix, srv.ClientURL())
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	srv.Shutdown()
+	srv.WaitForShutdown()
 }
 
+// natsCluster is three (or more) nats-servers with JetStream, each a
+// process of its own, routed to each other on loopback, each with its own
+// store, each able to be killed alone.
+type natsCluster struct {
+	names      []string
+	clientURLs []string
+	procs      []*nodeProc
+}
+
+// nodeProc is one node process.
+type nodeProc struct {
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	done  chan struct{}
+	down  bool
+}
+
+// startCluster starts n node processes and waits until each accepts
+// clients. Every node is killed in t.Cleanup, whatever happens to the test;
+// a node whose test process dies unseen stops when its stdin closes.
 func startCluster(t *testing.T, n int) *natsCluster {
 	t.Helper()
 	ports := make([]int, n)
@@ -119,69 +195,100 @@ func startCluster(t *testing.T, n int) *natsCluster {
 		ports[i] = freePort(t)
 		routes[i] = fmt.Sprintf("nats://127.0.0.1:%d", ports[i])
 	}
-	cl := &natsCluster{down: make([]bool, n)}
-	for i := range n {
-		opts := &server.Options{
-			ServerName: fmt.Sprintf("n%d", i),
-			Host:       "127.0.0.1",
-			Port:       server.RANDOM_PORT,
-			JetStream:  true,
-			StoreDir:   t.TempDir(),
-			MaxPayload: pipeline.DefaultMaxPayload,
-			Cluster: server.ClusterOpts{
-				Name: "callscribe-test",
-				Host: "127.0.0.1",
-				Port: ports[i],
-			},
-			Routes:                 server.RoutesFromStr(strings.Join(routes, ",")),
-			NoSigs:                 true,
-			NoLog:                  true,
-			DisableJetStreamBanner: true,
-		}
-		srv, err := server.NewServer(opts)
-		if err != nil {
-			t.Fatalf("node %d: %v", i, err)
-		}
-		go srv.Start()
-		if !srv.ReadyForConnections(liveness) {
-			t.Fatalf("node %d not ready", i)
-		}
-		cl.nodes = append(cl.nodes, srv)
-	}
+	logDir := t.TempDir()
+	cl := &natsCluster{}
 	t.Cleanup(func() {
-		for i := range cl.nodes {
-			cl.shutdown(i)
+		for i := range cl.procs {
+			cl.kill(i)
+		}
+		if t.Failed() {
+			dumpWorkerLogs(t, logDir)
 		}
 	})
+	ready := make([]chan string, n)
+	for i := range n {
+		name := fmt.Sprintf("n%d", i)
+		logf, err := os.Create(filepath.Join(logDir, name+".log"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(os.Args[0], "-test.run=^TestClusterNodeProcess$", "-test.count=1")
+		cmd.Env = append(os.Environ(),
+			envClusterNode+"="+name,
+			envClusterNodeCluster+"="+fmt.Sprint(ports[i]),
+			envClusterNodeStore+"="+t.TempDir(),
+			envClusterNodeRoutes+"="+strings.Join(routes, ","))
+		cmd.Stderr = logf
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			logf.Close()
+			t.Fatal(err)
+		}
+		stdin, err := cmd.StdinPipe()
+		if err != nil {
+			logf.Close()
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			logf.Close()
+			t.Fatalf("start node %s: %v", name, err)
+		}
+		p := &nodeProc{cmd: cmd, stdin: stdin, done: make(chan struct{})}
+		cl.names = append(cl.names, name)
+		cl.procs = append(cl.procs, p)
+		ready[i] = make(chan string, 1)
+		go func() {
+			// Hand the ready line over, copy the rest to the log, then reap.
+			sc := bufio.NewScanner(stdout)
+			for sc.Scan() {
+				line := sc.Text()
+				if url, ok := strings.CutPrefix(line, nodeReadyPrefix); ok {
+					ready[i] <- url
+					continue
+				}
+				fmt.Fprintln(logf, line)
+			}
+			_ = cmd.Wait()
+			logf.Close()
+			close(p.done)
+		}()
+	}
+	for i := range n {
+		select {
+		case url := <-ready[i]:
+			cl.clientURLs = append(cl.clientURLs, url)
+		case <-cl.procs[i].done:
+			t.Fatalf("node %s exited before it was ready (%v)", cl.names[i], cl.procs[i].cmd.ProcessState)
+		case <-time.After(liveness):
+			t.Fatalf("node %s not ready after %s", cl.names[i], liveness)
+		}
+	}
 	return cl
 }
 
 // urls is every node's client URL, comma-separated, as a deployment would
 // configure its workers; it includes nodes that are down.
 func (cl *natsCluster) urls() string {
-	var out []string
-	for _, s := range cl.nodes {
-		out = append(out, s.ClientURL())
-	}
-	return strings.Join(out, ",")
+	return strings.Join(cl.clientURLs, ",")
 }
 
-// shutdown stops node i and waits until it is gone. The server steps its
-// Raft leaderships down as it goes, as a node being drained would; a crash
-// would add an election timeout (4-9 s by default) before the survivors
-// take over.
-func (cl *natsCluster) shutdown(i int) {
-	if cl.down[i] {
+// kill is kill -9 of node i, as an operating-system crash: the server gets
+// no chance to step its Raft leaderships down or flush anything, so the
+// survivors notice only when heartbeats stop and hold an election (a
+// timeout of 4-9 s in nats-server). It returns once the process is gone.
+func (cl *natsCluster) kill(i int) {
+	p := cl.procs[i]
+	if p.down {
 		return
 	}
-	cl.down[i] = true
-	cl.nodes[i].Shutdown()
-	cl.nodes[i].WaitForShutdown()
+	p.down = true
+	_ = syscall.Kill(p.cmd.Process.Pid, syscall.SIGKILL)
+	<-p.done
 }
 
 func (cl *natsCluster) index(name string) int {
-	for i, s := range cl.nodes {
-		if s.Name() == name {
+	for i, n := range cl.names {
+		if n == name {
 			return i
 		}
 	}
@@ -254,8 +361,9 @@ func (p *workerProc) stop() {
 
 // TestClusterFaults runs calls through worker processes on a three-node
 // cluster with R3 streams while workers are killed with SIGKILL over and
-// over and one node is shut down for good half-way. Every call must end with
-// exactly one result and a final state: nothing lost, nothing doubled.
+// over and, a third of the way in, one node process is killed with SIGKILL
+// too, as a crashed machine. Every call must end with exactly one result
+// and a final state: nothing lost, nothing doubled.
 //
 // The node that goes is the leader of the workers' consumer, the one whose
 // loss the workers feel most. It stays down: the cluster carries on with
@@ -389,9 +497,11 @@ func TestClusterFaults(t *testing.T) {
 	}()
 
 	var (
-		nodeDown     time.Time // when the node had gone (Shutdown returned)
+		nodeDown     time.Time // when the node had gone (the killed process was reaped)
 		nodeDownTook time.Duration
 		lostNode     = -1
+		reelected    time.Duration // node gone → the consumer reports a new leader
+		newLeader    string
 	)
 	for {
 		if ctx.Err() != nil {
@@ -402,11 +512,22 @@ func TestClusterFaults(t *testing.T) {
 		queued := streamMsgs(ctx, c, pipeline.StreamCalls)
 		if lostNode < 0 && results >= calls/3 {
 			lostNode = consumerLeader(t, ctx, c, cl)
+			streamLeader, _ := streamLeaderName(ctx, c, pipeline.StreamCalls)
+			resultsLeader, _ := streamLeaderName(ctx, c, pipeline.StreamResults)
 			t0 := time.Now()
-			cl.shutdown(lostNode)
+			cl.kill(lostNode)
 			nodeDown, nodeDownTook = time.Now(), time.Since(t0)
-			t.Logf("node %s (leader of consumer %s) shut down after %d results; shutdown took %s",
-				cl.nodes[lostNode].Name(), pipeline.ConsumerTranscribers, results, nodeDownTook.Round(time.Millisecond))
+			t.Logf("node %s (leader of consumer %s; %s leader %s, %s leader %s) killed with SIGKILL after %d results; kill took %s",
+				cl.names[lostNode], pipeline.ConsumerTranscribers, pipeline.StreamCalls, streamLeader,
+				pipeline.StreamResults, resultsLeader, results, nodeDownTook.Round(time.Millisecond))
+		}
+		if lostNode >= 0 && newLeader == "" {
+			// A question asked during the election may go unanswered, or
+			// be answered with the dead node still named as leader.
+			if name, err := consumerLeaderName(ctx, c); err == nil && name != "" && name != cl.names[lostNode] {
+				newLeader, reelected = name, time.Since(nodeDown)
+				t.Logf("consumer %s has a new leader, %s, %s after the kill", pipeline.ConsumerTranscribers, newLeader, reelected.Round(time.Millisecond))
+			}
 		}
 		if lostNode >= 0 && results+failed >= calls && queued == 0 {
 			break
@@ -432,7 +553,10 @@ func TestClusterFaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	perCall := map[string]int{}
-	var resumed time.Time
+	var (
+		resumed time.Time
+		stored  []time.Time // when each result was stored, in stream order
+	)
 	redelivered, byWorker := 0, map[string]int{}
 	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
 		m, err := rs.GetMsg(rctx, seq)
@@ -447,6 +571,7 @@ func TestClusterFaults(t *testing.T) {
 		if !nodeDown.IsZero() && m.Time.After(nodeDown) && (resumed.IsZero() || m.Time.Before(resumed)) {
 			resumed = m.Time
 		}
+		stored = append(stored, m.Time)
 		var r pipeline.ResultMessage
 		if err := json.Unmarshal(m.Data, &r); err != nil {
 			t.Fatalf("RESULTS seq %d: %v", seq, err)
@@ -501,15 +626,68 @@ func TestClusterFaults(t *testing.T) {
 	if !resumed.IsZero() {
 		resume = resumed.Sub(nodeDown).Round(time.Millisecond).String()
 	}
+	// Results stored just after the kill can be calls already in a worker's
+	// hands; the outage shows as the longest pause in RESULTS from the kill
+	// on, and when results flowed again after it.
+	var stall time.Duration
+	var stallEnd time.Time
+	if !nodeDown.IsZero() {
+		sort.Slice(stored, func(i, j int) bool { return stored[i].Before(stored[j]) })
+		prev := nodeDown
+		for _, ts := range stored {
+			if !ts.After(nodeDown) {
+				continue
+			}
+			if d := ts.Sub(prev); d > stall {
+				stall, stallEnd = d, ts
+			}
+			prev = ts
+		}
+	}
+	reelect := "never seen"
+	if newLeader != "" {
+		reelect = fmt.Sprintf("%s (new leader %s)", reelected.Round(time.Millisecond), newLeader)
+	}
 	t.Logf("calls %d: results %d, lost %d, duplicates %d, not final %d, redelivered (attempt > 1) %d",
 		calls, len(perCall), lost, duplicates, notFinal, redelivered)
 	t.Logf("worker processes: %d started, %d killed with SIGKILL; results by worker: %v", started, killed.Load(), byWorker)
-	t.Logf("node loss: resume time (node gone → next result stored) %s; shutdown itself took %s",
-		resume, nodeDownTook.Round(time.Millisecond))
+	t.Logf("node crash (SIGKILL): first result stored after the kill %s; longest pause in RESULTS after the kill %s, ending %s after the kill; consumer leader re-elected after %s",
+		resume, stall.Round(time.Millisecond), stallEnd.Sub(nodeDown).Round(time.Millisecond), reelect)
 	t.Logf("processing %s, test wall time %s", processing.Round(time.Millisecond), time.Since(began).Round(time.Millisecond))
 	if resumed.IsZero() && lostNode >= 0 {
-		t.Errorf("no result was published after node %d was lost", lostNode)
+		t.Errorf("no result was published after node %s was killed", cl.names[lostNode])
 	}
+}
+
+// consumerLeaderName is the name of the node leading the workers' consumer,
+// as the cluster reports it; a question asked during an election may go
+// unanswered, which is an error.
+func consumerLeaderName(ctx context.Context, c *pipeline.Client) (string, error) {
+	qctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	cons, err := c.JetStream().Consumer(qctx, pipeline.StreamCalls, pipeline.ConsumerTranscribers)
+	if err != nil {
+		return "", err
+	}
+	info := cons.CachedInfo()
+	if info == nil || info.Cluster == nil {
+		return "", fmt.Errorf("consumer info has no cluster")
+	}
+	return info.Cluster.Leader, nil
+}
+
+// streamLeaderName is the name of the node leading stream name.
+func streamLeaderName(ctx context.Context, c *pipeline.Client, name string) (string, error) {
+	qctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	s, err := c.JetStream().Stream(qctx, name)
+	if err != nil {
+		return "", err
+	}
+	if info := s.CachedInfo(); info != nil && info.Cluster != nil {
+		return info.Cluster.Leader, nil
+	}
+	return "", fmt.Errorf("stream info has no cluster")
 }
 
 // consumerLeader is the node leading the workers' consumer.
