@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -17,7 +16,7 @@ import (
 // that must really go when a call is erased, so they are made without it.
 //
 // A bucket created by an older version with the mark keeps it; EraseSubject
-// then falls back to a purge and logs a warning.
+// then purges instead and logs a warning.
 func EnsureErasableKV(ctx context.Context, js jetstream.JetStream, bucket, description string, history uint8, replicas int) (jetstream.KeyValue, error) {
 	if replicas == 0 {
 		replicas = 1
@@ -50,13 +49,4 @@ func EnsureErasableKV(ctx context.Context, js jetstream.JetStream, bucket, descr
 		return nil, fmt.Errorf("ensure key/value %s: %w", bucket, err)
 	}
 	return kv, nil
-}
-
-// codeDeleteNotPermitted is the server's refusal to delete from a stream
-// marked "deny delete" (nats-server's JSStreamMsgDeleteFailed, 10057).
-const codeDeleteNotPermitted jetstream.ErrorCode = 10057
-
-func errDeleteNotPermitted(err error) bool {
-	var apiErr *jetstream.APIError
-	return errors.As(err, &apiErr) && apiErr.ErrorCode == codeDeleteNotPermitted
 }
