@@ -6,8 +6,9 @@ package review
 const (
 	// RoleClinician: full access, the only role that changes the record.
 	RoleClinician = "clinician"
-	// RoleAdmin: administrative staff: call time, line, state and
-	// administrative details only, never transcript or audio.
+	// RoleAdmin: administrative staff: call time, line and state; the
+	// transcripts of administrative calls only with identifiers redacted
+	// (web /admin-calls); never clinical content or audio.
 	RoleAdmin = "admin"
 	// RoleDPO: data protection officer: states, history and retention.
 	RoleDPO = "dpo"

@@ -45,7 +45,16 @@ func TestRoleMatrixInTheUI(t *testing.T) {
 			audioWant = http.StatusOK
 		}
 		c.get("/calls/"+id+"/audio", audioWant)
-		checked += 3
+		// Redacted administrative transcripts: admin staff and clinicians
+		// only, and never this (clinical) call.
+		adminWant := http.StatusForbidden
+		if u.role == review.RoleAdmin || clinician {
+			adminWant = http.StatusOK
+		}
+		if list := c.get("/admin-calls", adminWant); strings.Contains(list, id) || strings.Contains(list, words) {
+			t.Errorf("%s: clinical call %s on /admin-calls", u.role, id)
+		}
+		checked += 4
 		for _, action := range []string{"reject", "triage", "confirm"} {
 			if clinician && action != "confirm" {
 				continue // each would change the call before confirm is tried

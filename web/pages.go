@@ -37,6 +37,7 @@ func (s *Server) page(sess *session, title string, data map[string]any) map[stri
 	data["User"] = sess.actor
 	data["CSRF"] = sess.csrf
 	data["Clinical"] = review.SeesClinical(sess.actor.Role)
+	data["AdminCalls"] = seesAdministrative(sess.actor.Role)
 	return data
 }
 

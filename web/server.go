@@ -9,7 +9,10 @@
 // SameSite=Strict cookies with an idle timeout, a CSRF token on every form,
 // and roles enforced on every handler: only clinicians see transcripts or
 // hear audio; admin staff, the DPO and auditors see call time, line, state
-// and history.
+// and history. The one exception is /admin-calls, where admin staff read
+// administrative calls (never clinical or uncertain ones) with NHS
+// numbers, phone numbers, dates and postcodes redacted, as the privacy
+// notice allows.
 package web
 
 import (
@@ -125,6 +128,7 @@ func (s *Server) Handler() http.Handler {
 		mux.HandleFunc("GET /login/oidc/callback", s.oidcCallback)
 	}
 	mux.HandleFunc("GET /{$}", s.authed(s.queue))
+	mux.HandleFunc("GET /admin-calls", s.authed(s.adminCalls)) // audits each call shown itself
 	mux.HandleFunc("GET /calls/{id}", s.authed(s.audited(audit.KindTranscript, audit.ActionRead, s.callPage)))
 	mux.HandleFunc("GET /calls/{id}/audio", s.authed(s.audited(audit.KindRecording, audit.ActionRead, s.audio)))
 	mux.HandleFunc("POST /calls/{id}/confirm", s.authed(s.audited(audit.KindProposal, audit.ActionUpdate, s.confirm)))
