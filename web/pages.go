@@ -162,7 +162,7 @@ func (s *Server) callPage(w http.ResponseWriter, r *http.Request, sess *session)
 // showCall renders a call. Transcript, hits and audio are only fetched for
 // roles that may see them, so nothing clinical is even loaded for others.
 func (s *Server) showCall(w http.ResponseWriter, ctx context.Context, sess *session, it review.Item, status int, msg, errMsg string) {
-	data := map[string]any{"Item": it, "Message": msg, "Error": errMsg}
+	data := map[string]any{"Item": it, "Message": msg, "Error": errMsg, "MayObject": mayRecordObjection(sess.actor.Role)}
 	if review.SeesClinical(sess.actor.Role) {
 		res, err := s.store.Pipeline().Result(ctx, it.CallID)
 		if err != nil {

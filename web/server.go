@@ -134,6 +134,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /calls/{id}/confirm", s.authed(s.audited(audit.KindProposal, audit.ActionUpdate, s.confirm)))
 	mux.HandleFunc("POST /calls/{id}/reject", s.authed(s.audited(audit.KindProposal, audit.ActionUpdate, s.reject)))
 	mux.HandleFunc("POST /calls/{id}/triage", s.authed(s.audited(audit.KindDecision, audit.ActionUpdate, s.triage)))
+	mux.HandleFunc("POST /calls/{id}/object", s.authed(s.object))
 	return s.secureHeaders(mux)
 }
 
