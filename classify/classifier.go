@@ -35,11 +35,14 @@ type Classifier struct {
 // rule is a lexicon rule ready for matching.
 type rule struct {
 	id, category string
-	class        Label
-	weight       float64
-	exact        bool
-	tolerant     bool
-	terms        []string
+	// label is the category as the reasons list a clinical term under
+	// it, marked when the term is weak (worked out once, not per hit).
+	label    string
+	class    Label
+	weight   float64
+	exact    bool
+	tolerant bool
+	terms    []string
 }
 
 // contextRule is an idiom, place name or homonym that cancels clinical hits
@@ -57,19 +60,23 @@ func (c *Classifier) Version() string { return c.version }
 // classifying a call allocates little beyond the Decision it returns.
 type scratch struct {
 	lexer
-	runs     [2]phraseRuns // stemmed, exact
-	spans    []span
-	found    []match
-	kept     []match
-	scores   []termScore
-	admins   []patternRef
-	lists    [3]termList // clinical, administrative, suppressed
-	contexts []span
-	seen     []uint64 // open-addressing set of n-gram hashes
-	wordsIn  []int
-	doubtful []bool
-	fuzzyHit []bool
-	edits    editScratch
+	phrases      [2][]span // stemmed, exact
+	starts       []phraseStart
+	spans        []span
+	found        []match
+	kept         []match
+	scores       []termScore
+	admins       []patternRef
+	lists        [3]termList // clinical, administrative, suppressed
+	contexts     []span
+	keys         []uint64 // n-gram hashes
+	seen         []uint64 // open-addressing set of n-gram hashes
+	wordsIn      []int
+	doubtful     []bool
+	fuzzyHit     []bool
+	fuzzyChecked []fuzzyChecked
+	edits        editScratch
+	text         []byte // a reason as it is written
 }
 
 // build compiles validated rules into a classifier. It rejects what only
@@ -100,7 +107,7 @@ func compile(rf ruleFile) (*Classifier, *vocabulary, error) {
 	if len(v.exactID) >= maxWordID || len(v.stemID) >= maxWordID {
 		return nil, nil, fmt.Errorf("the rules use more than %d different words", maxWordID-1)
 	}
-	c.vocab = v.words()
+	c.vocab = packKeys(v.words())
 	c.table = newWordTable(c.vocab)
 	c.stemmed, c.exact = stemB.build(len(v.stemID)), exactB.build(len(v.exactID))
 	c.indexFuzzy()
@@ -135,6 +142,10 @@ func (c *Classifier) addRules(specs []ruleSpec, v *vocabulary, stemB, exactB *ma
 		}
 		if rs.Weight != nil {
 			r.weight = *rs.Weight
+		}
+		r.label = r.category
+		if r.weight < c.decision.ClinicalThreshold {
+			r.label += " (weak)"
 		}
 		c.rules = append(c.rules, r)
 		c.fuzzyOf = append(c.fuzzyOf, slices.Repeat([]int32{-1}, len(rs.Terms)))
@@ -305,26 +316,25 @@ func (c *Classifier) ClassifyText(text string) Decision {
 }
 
 // hit fills in the reported Hit for a resolved match, with its span in the
-// original segment text.
+// original segment text. h is a zeroed element of a new slice, and its
+// fields are set one by one: assigning a whole Hit would build it on the
+// stack and copy it in, with a write barrier over the whole copy.
 func (c *Classifier) hit(h *Hit, f *match, segs []transcribe.Segment, words []word, doubtful []bool) {
 	r := &c.rules[f.ref.index]
 	seg := &segs[f.seg]
 	start, end := words[f.first].start, words[f.last].end
-	*h = Hit{
-		RuleID:       r.id,
-		Category:     r.category,
-		Class:        r.class,
-		Text:         seg.Text[start:end],
-		Term:         r.terms[f.ref.term],
-		Segment:      f.seg,
-		Start:        int(start),
-		End:          int(end),
-		AudioStart:   seg.Start,
-		AudioEnd:     seg.End,
-		Speaker:      seg.Speaker,
-		Tolerant:     f.tolerant,
-		Doubtful:     doubtful[f.seg],
-		Suppressed:   f.suppressedBy != "",
-		SuppressedBy: f.suppressedBy,
+	h.RuleID = r.id
+	h.Category = r.category
+	h.Class = r.class
+	h.Text = seg.Text[start:end]
+	h.Term = r.terms[f.ref.term]
+	h.Segment = int(f.seg)
+	h.Start, h.End = int(start), int(end)
+	h.AudioStart, h.AudioEnd = seg.Start, seg.End
+	h.Speaker = seg.Speaker
+	h.Tolerant = f.tolerant
+	h.Doubtful = doubtful[f.seg]
+	if f.suppressed() {
+		h.Suppressed, h.SuppressedBy = true, c.suppressedBy(f)
 	}
 }

@@ -3,7 +3,7 @@ package classify
 import (
 	"fmt"
 	"slices"
-	"strings"
+	"strconv"
 )
 
 // decide turns quality and evidence into a label with its reasons. The
@@ -22,7 +22,14 @@ func (c *Classifier) decide(s *scratch, q Quality, found []match, doubtful []boo
 	switch {
 	case ev.score >= th:
 		d.Label = Clinical
-		d.Reasons = append(d.Reasons, fmt.Sprintf("clinical evidence scores %.1f (threshold %.1f): %s", ev.score, th, ev.clinical))
+		// The reason of most calls, written without fmt, which costs more
+		// than the rest of the decision.
+		b := append(s.text[:0], "clinical evidence scores "...)
+		b = appendScore(b, ev.score)
+		b = append(b, " (threshold "...)
+		b = appendScore(b, th)
+		b = append(b, "): "...)
+		d.Reasons = append(d.Reasons, s.reason(b, ev.clinical))
 		for _, p := range problems {
 			d.Reasons = append(d.Reasons, "transcript quality (does not change the label): "+p)
 		}
@@ -40,7 +47,7 @@ func (c *Classifier) decide(s *scratch, q Quality, found []match, doubtful []boo
 		d.Reasons = append(d.Reasons, fmt.Sprintf("only weak clinical evidence (score %.1f, below %.1f), which a person should judge: %s", ev.score+ev.doubtfulScore, th, ev.clinical))
 	case ev.adminScore < c.decision.MinAdminScore:
 		d.Label, d.Uncertainty = Uncertain, UncertainThin
-		if ev.admin == "" {
+		if len(ev.admin) == 0 {
 			d.Reasons = append(d.Reasons, "no clinical and no administrative terms were found, so the lexicon cannot tell what the call is about")
 		} else {
 			d.Reasons = append(d.Reasons, fmt.Sprintf("no clinical terms, but the administrative evidence is thin (score %.1f, below %.1f), too little to show that the call is administrative", ev.adminScore, c.decision.MinAdminScore))
@@ -49,23 +56,38 @@ func (c *Classifier) decide(s *scratch, q Quality, found []match, doubtful []boo
 		d.Label = Administrative
 		d.Reasons = append(d.Reasons, "no clinical terms were found")
 	}
-	if ev.suppressed != "" {
-		d.Reasons = append(d.Reasons, "clinical words read as idioms, place names or other senses and not counted: "+ev.suppressed)
+	if len(ev.suppressed) > 0 {
+		b := append(s.text[:0], "clinical words read as idioms, place names or other senses and not counted: "...)
+		d.Reasons = append(d.Reasons, s.reason(b, ev.suppressed))
 	}
-	if ev.admin != "" {
-		d.Reasons = append(d.Reasons, "administrative evidence: "+ev.admin)
+	if len(ev.admin) > 0 {
+		d.Reasons = append(d.Reasons, s.reason(append(s.text[:0], "administrative evidence: "...), ev.admin))
 	}
 	return d
 }
 
+// reason returns the reason whose start is b, a prefix of s.text,
+// followed by the terms of l: written in place, it costs one allocation,
+// the string.
+func (s *scratch) reason(b []byte, l termList) string {
+	b = l.appendTo(b)
+	s.text = b
+	return string(b)
+}
+
+// appendScore writes a score as %.1f does (scores are finite).
+func appendScore(b []byte, score float64) []byte {
+	return strconv.AppendFloat(b, score, 'f', 1, 64)
+}
+
 // evidence is the found terms condensed for decision and explanation.
 type evidence struct {
-	score         float64 // clinical, from trustworthy segments
-	doubtfulScore float64 // clinical, only from doubtful segments
-	clinical      string  // "medication: sertraline; risk: suicidal"
-	admin         string
+	score         float64  // clinical, from trustworthy segments
+	doubtfulScore float64  // clinical, only from doubtful segments
+	clinical      termList // "medication: sertraline; risk: suicidal"
+	admin         termList
 	adminScore    float64 // distinct administrative terms, by weight
-	suppressed    string
+	suppressed    termList
 }
 
 // summarise scores the unsuppressed clinical hits, counting each term once
@@ -81,7 +103,8 @@ func (c *Classifier) summarise(s *scratch, found []match, doubtful []bool) evide
 	adminSeen := s.admins[:0] // heard in trustworthy segments
 	clinical, admin, suppressed := s.lists[0].reset(), s.lists[1].reset(), s.lists[2].reset()
 	defer func() { s.scores, s.admins, s.lists = scores, adminSeen, [3]termList{clinical, admin, suppressed} }()
-	for _, m := range found {
+	for i := range found {
+		m := &found[i]
 		r := &c.rules[m.ref.index]
 		term := r.terms[m.ref.term]
 		inDoubt := doubtful[m.seg]
@@ -89,8 +112,8 @@ func (c *Classifier) summarise(s *scratch, found []match, doubtful []bool) evide
 			term += " (near spelling)"
 		}
 		switch {
-		case m.suppressedBy != "":
-			suppressed.add(m.suppressedBy, term)
+		case m.suppressed():
+			suppressed.add(c.suppressedBy(m), term)
 		case r.class == Clinical:
 			at := slices.IndexFunc(scores, func(t termScore) bool { return t.ref == m.ref })
 			if at < 0 {
@@ -103,11 +126,7 @@ func (c *Classifier) summarise(s *scratch, found []match, doubtful []bool) evide
 			} else {
 				scores[at].trusted = max(scores[at].trusted, c.weightOf(m))
 			}
-			label := r.category
-			if r.weight < c.decision.ClinicalThreshold {
-				label += " (weak)"
-			}
-			clinical.add(label, term)
+			clinical.add(r.label, term)
 		default:
 			if !inDoubt && !slices.Contains(adminSeen, m.ref) {
 				adminSeen = append(adminSeen, m.ref)
@@ -123,7 +142,7 @@ func (c *Classifier) summarise(s *scratch, found []match, doubtful []bool) evide
 			ev.doubtfulScore += t.doubtful
 		}
 	}
-	ev.clinical, ev.admin, ev.suppressed = clinical.String(), admin.String(), suppressed.String()
+	ev.clinical, ev.admin, ev.suppressed = clinical, admin, suppressed
 	return ev
 }
 
@@ -167,20 +186,22 @@ func (l *termList) add(label, term string) {
 	*l = append(*l, termGroup{label: label, terms: []string{term}})
 }
 
-func (l termList) String() string {
-	var b strings.Builder
+func (l termList) String() string { return string(l.appendTo(nil)) }
+
+// appendTo writes the list as String does: "label: term, term; label: term".
+func (l termList) appendTo(b []byte) []byte {
 	for i, g := range l {
 		if i > 0 {
-			b.WriteString("; ")
+			b = append(b, "; "...)
 		}
-		b.WriteString(g.label)
-		b.WriteString(": ")
+		b = append(b, g.label...)
+		b = append(b, ": "...)
 		for j, t := range g.terms {
 			if j > 0 {
-				b.WriteString(", ")
+				b = append(b, ", "...)
 			}
-			b.WriteString(t)
+			b = append(b, t...)
 		}
 	}
-	return b.String()
+	return b
 }

@@ -98,36 +98,68 @@ func (c *Classifier) findFuzzy(found []match, s *scratch) []match {
 		return found
 	}
 	minLen := c.decision.TolerantMinLength - 1
-	for i, w := range s.words {
+	checked := s.fuzzyChecked[:0]
+	for i := range s.words {
+		w := &s.words[i]
 		// British spelling never shortens a word by more than one letter.
-		if int(w.n) < minLen-1 || int(w.n) > len(c.fuzzyByLen)+1 || w.info != (wordInfo{}) {
+		if w.info != (wordInfo{}) || int(w.n) < minLen-1 || int(w.n) > len(c.fuzzyByLen)+1 {
 			continue
 		}
-		// The arena does not change while the word is in use, and the
-		// string is not kept: it may share the arena's bytes.
-		word := britishSpelling(unsafe.String(&s.arena[w.off], w.n))
-		if len(word) < minLen || len(word) >= len(c.fuzzyByLen) {
+		// A word said again matches what it matched before (calls repeat
+		// names, days, numbers): copy those matches.
+		if at := slices.IndexFunc(checked, func(o fuzzyChecked) bool { return s.sameWord(o.word, i) }); at >= 0 {
+			for k := checked[at].from; k < checked[at].to; k++ {
+				m := found[k]
+				m.first, m.last = int32(i), int32(i)
+				found = append(found, m)
+			}
 			continue
 		}
-		set := letterSet(word)
-		b := &c.fuzzyByLen[len(word)]
-		// Each edit adds or removes at most one distinct letter, and no
-		// term allows more than two edits: only terms with two letters
-		// more or fewer can match, and only if at most four letters differ.
-		n := bits.OnesCount32(set)
-		lo, hi := b.from[max(n-2, 0)], b.from[min(n+3, len(b.from)-1)]
-		for k := lo; k < hi; k++ {
-			if bits.OnesCount32(set^b.letters[k]) > 4 {
-				continue
-			}
-			fi := b.terms[k]
-			f := &c.fuzzy[fi]
-			if bits.OnesCount32(set&^f.letters) > f.maxEdits || bits.OnesCount32(f.letters&^set) > f.maxEdits || s.fuzzyHit[fi] {
-				continue
-			}
-			if d := s.edits.distance(word, f.word, f.maxEdits); d > 0 && d <= f.maxEdits {
-				found = append(found, match{span: span{ref: patternRef{index: f.rule, term: f.term}, first: i, last: i}, tolerant: true})
-			}
+		from := len(found)
+		found = c.fuzzyMatches(found, s, i)
+		checked = append(checked, fuzzyChecked{word: i, from: from, to: len(found)})
+	}
+	s.fuzzyChecked = checked
+	return found
+}
+
+// fuzzyChecked is a word findFuzzy has compared with the tolerant terms,
+// and where its matches are in the found list.
+type fuzzyChecked struct{ word, from, to int }
+
+// sameWord reports whether words i and j read the same.
+func (s *scratch) sameWord(i, j int) bool {
+	a, b := &s.words[i], &s.words[j]
+	return a.hash == b.hash && string(s.arena[a.off:a.off+a.n]) == string(s.arena[b.off:b.off+b.n])
+}
+
+// fuzzyMatches appends the tolerant matches of word i.
+func (c *Classifier) fuzzyMatches(found []match, s *scratch, i int) []match {
+	w := &s.words[i]
+	// The arena does not change while the word is in use, and the string
+	// is not kept: it may share the arena's bytes.
+	word := britishSpelling(unsafe.String(&s.arena[w.off], w.n))
+	if len(word) < c.decision.TolerantMinLength-1 || len(word) >= len(c.fuzzyByLen) {
+		return found
+	}
+	set := letterSet(word)
+	b := &c.fuzzyByLen[len(word)]
+	// Each edit adds or removes at most one distinct letter, and no term
+	// allows more than two edits: only terms with two letters more or
+	// fewer can match, and only if at most four letters differ.
+	n := bits.OnesCount32(set)
+	lo, hi := b.from[max(n-2, 0)], b.from[min(n+3, len(b.from)-1)]
+	for k := lo; k < hi; k++ {
+		if bits.OnesCount32(set^b.letters[k]) > 4 {
+			continue
+		}
+		fi := b.terms[k]
+		f := &c.fuzzy[fi]
+		if bits.OnesCount32(set&^f.letters) > f.maxEdits || bits.OnesCount32(f.letters&^set) > f.maxEdits || s.fuzzyHit[fi] {
+			continue
+		}
+		if d := s.edits.distance(word, f.word, f.maxEdits); d > 0 && d <= f.maxEdits {
+			found = append(found, match{span: span{ref: patternRef{index: f.rule, term: f.term}, first: int32(i), last: int32(i)}, tolerant: true})
 		}
 	}
 	return found

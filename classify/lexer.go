@@ -2,6 +2,7 @@ package classify
 
 import (
 	"bytes"
+	"slices"
 	"unicode"
 	"unicode/utf8"
 )
@@ -68,8 +69,19 @@ func (l *lexer) add(w string, start, end, seg int32) {
 
 // push appends the word at arena[off:off+n], whose hashString is h.
 func (l *lexer) push(off, n int32, h uint64, start, end, seg int32) {
-	l.words = append(l.words, word{start: start, end: end, seg: seg, off: off, n: n, hash: h,
-		info: l.table.lookup(h, l.arena[off:off+n]).wordInfo})
+	l.append(off, n, h, start, end, seg, l.table.lookup(h, l.arena[off:off+n]).wordInfo)
+}
+
+// append appends a word to l.words. It writes the fields in place: a
+// composite literal of this many fields would be built on the stack and
+// copied, and the copy's wide loads stall on the narrow stores just made
+// (store forwarding fails), which cost more than the rest of a word's
+// lexing.
+func (l *lexer) append(off, n int32, h uint64, start, end, seg int32, info wordInfo) {
+	l.words = append(l.words, word{})
+	w := &l.words[len(l.words)-1]
+	w.start, w.end, w.seg = start, end, seg
+	w.off, w.n, w.hash, w.info = off, n, h, info
 }
 
 // pushBytes appends the word at arena[off:], hashing it.
@@ -106,7 +118,85 @@ func (l *lexer) digits(text string, i int, seg int32) int {
 
 // word reads a run of letters (with marks, and apostrophes between
 // letters), lower-cases it into the arena, and expands a contraction.
+//
+// Most words of an English transcript are plain ASCII letters: those are
+// lower-cased, hashed and copied into the arena in one tight loop (a word's
+// end is a branch the processor cannot predict, so the loop runs once, and
+// the arena has room for the rest of the text, so it writes without
+// growing). A word that holds anything else (an apostrophe, a letter
+// outside ASCII) is read again, letter by letter, by wordSlow.
 func (l *lexer) word(text string, i int, seg int32) int {
+	if text[i] >= utf8.RuneSelf {
+		return l.wordSlow(text, i, seg)
+	}
+	off := len(l.arena)
+	if cap(l.arena)-off < len(text)-i {
+		// Not every time: a store of the arena's pointer costs a write
+		// barrier while the garbage collector runs.
+		l.arena = slices.Grow(l.arena, len(text)-i)
+	}
+	dst := l.arena[off : off+len(text)-i]
+	h, head := uint64(hashInit), uint64(0)
+	apostrophe := false
+	j := i
+	for ; j < len(text); j++ {
+		b := asciiLetter[text[j]]
+		if b == 0 {
+			if text[j] != '\'' || j+1 == len(text) || asciiLetter[text[j+1]] == 0 {
+				break
+			}
+			b, apostrophe = '\'', true
+		}
+		k := j - i
+		dst[k] = b
+		h = hashStep(h, b)
+		head |= uint64(b) << (8 * k) // 0 once k reaches 8
+	}
+	// The word may go on with a letter outside ASCII, perhaps after an
+	// apostrophe.
+	if j < len(text) && (text[j] >= utf8.RuneSelf || text[j] == '\'' && j+1 < len(text) && text[j+1] >= utf8.RuneSelf) {
+		l.arena = l.arena[:off]
+		return l.wordSlow(text, i, seg)
+	}
+	l.arena = l.arena[:off+j-i]
+	if apostrophe {
+		l.contraction(off, int32(i), int32(j), seg)
+		return j
+	}
+	l.finish(off, h|1, head, int32(i), int32(j), seg)
+	return j
+}
+
+// finish appends the word at arena[off:], whose hashString is h, once
+// the lexicon says how to read it: informal words ("dont", "gonna") stand
+// for several.
+//
+// head is the word's wordHead, taken from the letters as they were
+// written: reading them back from the arena at once would stall until the
+// byte stores reach the cache.
+func (l *lexer) finish(off int, h, head uint64, start, end, seg int32) {
+	w := l.arena[off:]
+	info := l.table.find(h, head, w)
+	if info.informal {
+		l.informal(off, start, end, seg)
+		return
+	}
+	l.append(int32(off), int32(len(w)), h, start, end, seg, info.wordInfo)
+}
+
+// informal replaces the informal word at arena[off:] by the words it
+// stands for.
+func (l *lexer) informal(off int, start, end, seg int32) {
+	parts := informalWords[string(l.arena[off:])]
+	l.arena = l.arena[:off]
+	for _, p := range parts {
+		l.add(p, start, end, seg)
+	}
+}
+
+// wordSlow is word for any word: it decodes runes, keeps apostrophes
+// between letters, and lower-cases letters outside ASCII.
+func (l *lexer) wordSlow(text string, i int, seg int32) int {
 	off := len(l.arena)
 	apostrophe, ascii := false, true
 	h := uint64(hashInit) // of the ASCII letters, while the word has no others
@@ -156,30 +246,17 @@ func (l *lexer) word(text string, i int, seg int32) int {
 		}
 		break
 	}
-	start, end := int32(i), int32(j)
-	w := l.arena[off:]
-	switch {
-	case apostrophe:
-		l.contraction(off, start, end, seg)
-	default:
-		if !ascii {
-			h = uint64(hashInit)
-			for _, b := range w {
-				h = hashStep(h, b)
-			}
-		}
-		h |= 1
-		info := l.table.lookup(h, w)
-		if info.informal {
-			parts := informalWords[string(w)]
-			l.arena = l.arena[:off]
-			for _, p := range parts {
-				l.add(p, start, end, seg)
-			}
-			return j
-		}
-		l.words = append(l.words, word{start: start, end: end, seg: seg, off: int32(off), n: int32(len(w)), hash: h, info: info.wordInfo})
+	if apostrophe {
+		l.contraction(off, int32(i), int32(j), seg)
+		return j
 	}
+	if !ascii {
+		h = uint64(hashInit)
+		for _, b := range l.arena[off:] {
+			h = hashStep(h, b)
+		}
+	}
+	l.finish(off, h|1, wordHead(l.arena[off:]), int32(i), int32(j), seg)
 	return j
 }
 
@@ -204,25 +281,22 @@ func letterAt(text string, i int) bool {
 // as expandContraction does, in place.
 func (l *lexer) contraction(off int, start, end, seg int32) {
 	w := l.arena[off:]
-	switch string(w) {
-	case "can't", "won't", "shan't", "ain't", "let's", "o'clock":
-		parts := expandContraction(string(w)) // a few fixed words: no allocation worth avoiding
+	if parts, ok := fixedContractions[string(w)]; ok {
 		l.arena = l.arena[:off]
 		for _, p := range parts {
 			l.add(p, start, end, seg)
 		}
 		return
 	}
-	for _, sfx := range contractionSuffixes {
-		n := len(w) - len(sfx.suffix)
-		if n <= 0 || string(w[n:]) != sfx.suffix || bytes.IndexByte(w[:n], '\'') >= 0 {
-			continue
+	// A suffix holds the word's only apostrophe (the stem may hold none).
+	if bytes.Count(w, []byte{'\''}) == 1 {
+		if n, word := contractionSuffix(w); n > 0 {
+			// The stem stays where it is; the suffix's word follows it.
+			l.arena = l.arena[:off+n]
+			l.pushBytes(off, start, end, seg)
+			l.add(word, start, end, seg)
+			return
 		}
-		// The stem stays where it is; the suffix's word follows it.
-		l.arena = l.arena[:off+n]
-		l.pushBytes(off, start, end, seg)
-		l.add(sfx.word, start, end, seg)
-		return
 	}
 	// Any other apostrophe (y'all, names like O'Neill) is dropped.
 	j := off
@@ -234,4 +308,16 @@ func (l *lexer) contraction(off int, start, end, seg int32) {
 	}
 	l.arena = l.arena[:j]
 	l.pushBytes(off, start, end, seg)
+}
+
+// contractionSuffix finds which of contractionSuffixes ends w after a
+// non-empty stem: it gives the stem's length and the word the suffix stands
+// for, or 0. w holds one apostrophe, so the stem holds none.
+func contractionSuffix(w []byte) (int, string) {
+	for _, sfx := range contractionSuffixes {
+		if n := len(w) - len(sfx.suffix); n > 0 && w[n] == sfx.suffix[0] && string(w[n:]) == sfx.suffix {
+			return n, sfx.word
+		}
+	}
+	return 0, ""
 }

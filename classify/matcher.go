@@ -1,11 +1,7 @@
 package classify
 
-import (
-	ahocorasick "github.com/petar-dambovaliev/aho-corasick"
-)
-
 // patternRef says which rule term (or context phrase) a pattern stands for.
-// Several terms can share one pattern string.
+// Several terms can share one pattern.
 type patternRef struct {
 	context bool // index is into Classifier.contexts, not Classifier.rules
 	index   int
@@ -16,67 +12,83 @@ type patternRef struct {
 // ID in each of two alphabets, one for exact terms (its normal form) and
 // one for stemmed terms (its stem), 0 when it is in no term of that kind
 // (see vocabulary). A one-word term is found by its ID alone: the rules list
-// the terms of each ID. Phrases of several words are found by Aho-Corasick
-// over the IDs written as two bytes each: only the runs of words, within a
-// segment, in which every two neighbours are also neighbours in some phrase
-// (the only places a phrase can match), separated by the ID 0 that no
-// phrase holds. A match always covers whole words, inflections and
-// spellings meet in the ID, and the automaton reads a few bytes for the
-// handful of places where a phrase may be instead of every letter of the
-// transcript. A match must start on a word boundary (an even offset):
-// two IDs side by side could otherwise spell a third across their boundary.
+// the terms of each ID. Phrases of several words are found in a trie of
+// the phrases' IDs read backwards, last word first: from each word of a
+// segment the matcher walks back over the words before it for as long as
+// some phrase ends with the words walked, which for almost every word is
+// not at all or one step. A match always covers whole words, inflections
+// and spellings meet in the ID, and no phrase can span two segments.
+//
+// This replaced an Aho-Corasick library run over a byte encoding of the
+// word IDs. The library did the job, but its iterators allocate per match
+// and per search, and it needed the encoding (two bytes a word, matches at
+// odd offsets thrown away); on the benchmark call the trie made the whole
+// classification 1.27 times faster (89 to 113 MB/s per core, 10 to 4
+// allocations) with identical decisions. The work stays linear: each word
+// is looked at once, plus the steps of the phrases that really end there.
 
 // wordMatcher finds the terms of one alphabet.
 type wordMatcher struct {
-	single  [][]patternRef // by word ID: the one-word terms
-	pairs   pairSet        // neighbouring words in some phrase
-	phrases automaton
+	// ids says, by word ID, what the matcher needs for every word of a
+	// transcript, side by side in one small record.
+	ids     []idTerms
+	single  []patternRef // the one-word terms, by ID
+	phrases phraseTrie
+}
+
+// idTerms is what starts at one word ID: its one-word terms,
+// single[from:to], and the trie node of the phrases ending in it (0: none),
+// so the first step into the trie, taken for every word, is no lookup.
+type idTerms struct {
+	from, to int32
+	last     int32
+}
+
+// phraseTrie holds the phrases of one alphabet, each read from its last
+// word to its first. Node 0 is the root; its steps are idTerms.last.
+type phraseTrie struct {
+	// edges are the other steps, by open addressing on (node, ID).
+	edges []trieEdge
+	// refs lists, by node, the phrases that start at the word where the
+	// walk reached it.
+	refs [][]patternRef
+}
+
+// trieEdge leads from one node to child over one word ID; key is
+// edgeKey(node, id), never 0 (IDs start at 1), and 0 marks an empty slot.
+type trieEdge struct {
+	key   uint64
+	child int32
+}
+
+func edgeKey(node int32, id uint16) uint64 { return uint64(node)<<16 | uint64(id) }
+
+func edgeSlot(key uint64, mask int) int { return int((key*0x9E3779B97F4A7C15)>>32) & mask }
+
+// child is the node reached from node (not the root) over id, or 0 when
+// no phrase continues that way.
+func (t *phraseTrie) child(node int32, id uint16) int32 {
+	key, mask := edgeKey(node, id), len(t.edges)-1
+	for i := edgeSlot(key, mask); ; i = (i + 1) & mask {
+		switch e := &t.edges[i]; e.key {
+		case key:
+			return e.child
+		case 0:
+			return 0
+		}
+	}
 }
 
 // matcherBuilder collects the terms of one alphabet.
 type matcherBuilder struct {
-	single  map[uint16][]patternRef
-	pairs   map[uint32]bool
-	phrases *automatonBuilder
+	single map[uint16][]patternRef
+	// The phrase trie as it grows: edges by edgeKey, refs by node.
+	edges map[uint64]int32
+	refs  [][]patternRef
 }
 
 func newMatcherBuilder() *matcherBuilder {
-	return &matcherBuilder{single: map[uint16][]patternRef{}, pairs: map[uint32]bool{}, phrases: newAutomatonBuilder()}
-}
-
-func pairOf(a, b uint16) uint32 { return uint32(a)<<16 | uint32(b) }
-
-// pairSet is a set of word pairs (never 0: IDs start at 1), by open
-// addressing.
-type pairSet []uint32
-
-func newPairSet(pairs map[uint32]bool) pairSet {
-	size := 16
-	for size < 2*len(pairs) {
-		size *= 2
-	}
-	s := make(pairSet, size)
-	for p := range pairs {
-		i := pairSlot(p, size)
-		for s[i] != 0 {
-			i = (i + 1) & (size - 1)
-		}
-		s[i] = p
-	}
-	return s
-}
-
-func pairSlot(p uint32, size int) int { return int((p*0x9E3779B1)>>7) & (size - 1) }
-
-func (s pairSet) has(p uint32) bool {
-	for i := pairSlot(p, len(s)); ; i = (i + 1) & (len(s) - 1) {
-		switch s[i] {
-		case p:
-			return true
-		case 0:
-			return false
-		}
-	}
+	return &matcherBuilder{single: map[uint16][]patternRef{}, edges: map[uint64]int32{}, refs: [][]patternRef{nil}}
 }
 
 // add adds a term given as its words' IDs.
@@ -85,10 +97,18 @@ func (b *matcherBuilder) add(ids []uint16, ref patternRef) {
 		b.single[ids[0]] = append(b.single[ids[0]], ref)
 		return
 	}
-	for i := 1; i < len(ids); i++ {
-		b.pairs[pairOf(ids[i-1], ids[i])] = true
+	node := int32(0)
+	for i := len(ids) - 1; i >= 0; i-- {
+		key := edgeKey(node, ids[i])
+		next, ok := b.edges[key]
+		if !ok {
+			next = int32(len(b.refs))
+			b.edges[key] = next
+			b.refs = append(b.refs, nil)
+		}
+		node = next
 	}
-	b.phrases.add(idPattern(ids), ref)
+	b.refs[node] = append(b.refs[node], ref)
 }
 
 // has reports whether a term with these IDs was added.
@@ -96,160 +116,142 @@ func (b *matcherBuilder) has(ids []uint16) bool {
 	if len(ids) == 1 {
 		return len(b.single[ids[0]]) > 0
 	}
-	_, ok := b.phrases.index[idPattern(ids)]
-	return ok
+	node := int32(0)
+	for i := len(ids) - 1; i >= 0; i-- {
+		next, ok := b.edges[edgeKey(node, ids[i])]
+		if !ok {
+			return false
+		}
+		node = next
+	}
+	return len(b.refs[node]) > 0
 }
 
 // build makes the matcher for an alphabet of n IDs.
 func (b *matcherBuilder) build(n int) wordMatcher {
-	m := wordMatcher{single: make([][]patternRef, n+1), pairs: newPairSet(b.pairs), phrases: b.phrases.build()}
-	for id, refs := range b.single {
-		m.single[id] = refs
+	m := wordMatcher{ids: make([]idTerms, n+1)}
+	for id := range m.ids {
+		refs := b.single[uint16(id)]
+		m.ids[id].from = int32(len(m.single))
+		m.single = append(m.single, refs...)
+		m.ids[id].to = int32(len(m.single))
+	}
+	if len(b.edges) == 0 {
+		return m
+	}
+	t := &m.phrases
+	t.refs = b.refs
+	size := 16
+	for size < 2*len(b.edges) {
+		size *= 2
+	}
+	t.edges = make([]trieEdge, size)
+	for key, child := range b.edges {
+		if key>>16 == 0 {
+			m.ids[uint16(key)].last = child
+			continue
+		}
+		i := edgeSlot(key, size-1)
+		for t.edges[i].key != 0 {
+			i = (i + 1) & (size - 1)
+		}
+		t.edges[i] = trieEdge{key: key, child: child}
 	}
 	return m
 }
 
-// phraseRuns collects, for one alphabet, the runs of words where a phrase
-// may match (see wordMatcher) as a stream for its automaton.
-type phraseRuns struct {
-	stream []byte
-	pos    []int32 // the word behind each ID in stream, -1 for a separator
-	run    bool    // in a run of words linked by phrase pairs
-	prev   uint16  // the previous word's ID, 0 at the start of a segment
-}
-
-func (r *phraseRuns) reset() {
-	r.stream, r.pos, r.run, r.prev = r.stream[:0], r.pos[:0], false, 0
-}
-
-// next takes word i with ID id (0: in no term) in alphabet m.
-func (r *phraseRuns) next(m *wordMatcher, i int, id uint16) {
-	switch {
-	case id != 0 && r.prev != 0 && m.pairs.has(pairOf(r.prev, id)):
-		if !r.run {
-			r.stream, r.pos = append(r.stream, byte(r.prev>>8), byte(r.prev)), append(r.pos, int32(i-1))
-			r.run = true
-		}
-		r.stream, r.pos = append(r.stream, byte(id>>8), byte(id)), append(r.pos, int32(i))
-	case r.run:
-		r.stream, r.pos = append(r.stream, 0, 0), append(r.pos, -1)
-		r.run = false
-	}
-	r.prev = id
-}
-
 // spans finds the terms of both alphabets in one pass over the words:
-// one-word terms at once, phrases by running each alphabet's automaton over
-// the runs of words where one may be.
+// one-word terms by their ID, phrases by walking back through each
+// alphabet's trie from every word that ends one.
+//
+// The order of the spans is part of the behaviour (when two context
+// phrases cover the same words, the first one names the suppression):
+// one-word terms by word (stemmed before exact), then the stemmed phrases
+// and then the exact ones, each by last word and, for one last word,
+// longest first.
 func (c *Classifier) spans(s *scratch) []span {
 	out := s.spans[:0]
-	st, ex := &s.runs[0], &s.runs[1]
-	st.reset()
-	ex.reset()
+	stemmed, exact, starts := s.phrases[0][:0], s.phrases[1][:0], s.starts
 	for i := range s.words {
 		w := &s.words[i]
-		if i > 0 && s.words[i-1].seg != w.seg {
-			st.prev, ex.prev = 0, 0
-		}
 		if id := w.info.stem; id != 0 {
-			for _, ref := range c.stemmed.single[id] {
-				out = append(out, span{ref: ref, first: i, last: i})
+			t := &c.stemmed.ids[id]
+			for _, ref := range c.stemmed.single[t.from:t.to] {
+				out = append(out, span{ref: ref, first: int32(i), last: int32(i)})
+			}
+			if t.last != 0 && c.stemmed.phrases.child(t.last, idBefore(s.words, i, false)) != 0 {
+				stemmed, starts = c.stemmed.phrases.walk(stemmed, starts, s.words, t.last, i, false)
 			}
 		}
 		if id := w.info.exact; id != 0 {
-			for _, ref := range c.exact.single[id] {
-				out = append(out, span{ref: ref, first: i, last: i})
+			t := &c.exact.ids[id]
+			for _, ref := range c.exact.single[t.from:t.to] {
+				out = append(out, span{ref: ref, first: int32(i), last: int32(i)})
+			}
+			if t.last != 0 && c.exact.phrases.child(t.last, idBefore(s.words, i, true)) != 0 {
+				exact, starts = c.exact.phrases.walk(exact, starts, s.words, t.last, i, true)
 			}
 		}
-		st.next(&c.stemmed, i, w.info.stem)
-		ex.next(&c.exact, i, w.info.exact)
 	}
-	out = c.stemmed.phrases.find(out, st.stream, st.pos)
-	out = c.exact.phrases.find(out, ex.stream, ex.pos)
-	s.spans = out
+	out = append(out, stemmed...)
+	out = append(out, exact...)
+	s.spans, s.phrases, s.starts = out, [2][]span{stemmed, exact}, starts
 	return out
 }
 
-// automaton finds phrases in an ID stream. It is read-only once built, and
-// each search keeps its own state, so one Classifier serves concurrent
-// calls.
-type automaton struct {
-	ac   ahocorasick.AhoCorasick
-	refs [][]patternRef // by pattern index
-}
-
-// automatonBuilder collects patterns, merging identical ones.
-type automatonBuilder struct {
-	patterns []string
-	index    map[string]int
-	refs     [][]patternRef
-}
-
-func newAutomatonBuilder() *automatonBuilder {
-	return &automatonBuilder{index: map[string]int{}}
-}
-
-func (b *automatonBuilder) add(pattern string, ref patternRef) {
-	i, ok := b.index[pattern]
-	if !ok {
-		i = len(b.patterns)
-		b.index[pattern] = i
-		b.patterns = append(b.patterns, pattern)
-		b.refs = append(b.refs, nil)
+// idBefore is the ID of the word before word i in its segment, 0 when
+// there is none. spans checks the first step back into the trie itself, so
+// as to call walk only where a phrase may end: seldom.
+func idBefore(words []word, i int, exact bool) uint16 {
+	if i == 0 || words[i-1].seg != words[i].seg {
+		return 0
 	}
-	b.refs[i] = append(b.refs[i], ref)
+	if exact {
+		return words[i-1].info.exact
+	}
+	return words[i-1].info.stem
 }
 
-// build makes the automaton. Standard (not leftmost) semantics with
-// overlapping iteration report every occurrence of every pattern, so a
-// phrase and a phrase inside it ("self harm to others", "harm to others")
-// are both seen and the classifier, not the matcher, decides which one
-// stands. The library's NFA, not its DFA: the DFA costs tens of
-// milliseconds to build for the default rules (a rules reload) and buys
-// nothing on ID streams this short.
-func (b *automatonBuilder) build() automaton {
-	if len(b.patterns) == 0 {
-		return automaton{}
-	}
-	builder := ahocorasick.NewAhoCorasickBuilder(ahocorasick.Opts{
-		MatchKind: ahocorasick.StandardMatch,
-		DFA:       false,
-	})
-	return automaton{ac: builder.Build(b.patterns), refs: b.refs}
-}
+// phraseStart is a phrase found while walking back from a word: the trie
+// node that holds it and the word it starts at.
+type phraseStart struct{ node, first int32 }
 
-// idPattern writes word IDs as an automaton pattern, two bytes each.
-func idPattern(ids []uint16) string {
-	b := make([]byte, 0, 2*len(ids))
-	for _, id := range ids {
-		b = append(b, byte(id>>8), byte(id))
+// walk appends the phrases that end at word last, whose node (reached
+// from the root by its ID) is node: it walks back within the segment while
+// some phrase ends with the words walked, reading each word's ID in the
+// exact alphabet or the stemmed one, and appends the phrases found longest
+// first. starts is scratch space, returned for reuse.
+func (t *phraseTrie) walk(out []span, starts []phraseStart, words []word, node int32, last int, exact bool) ([]span, []phraseStart) {
+	starts = starts[:0]
+	seg := words[last].seg
+	for j := last - 1; j >= 0; j-- {
+		w := &words[j]
+		id := w.info.stem
+		if exact {
+			id = w.info.exact
+		}
+		if w.seg != seg || id == 0 {
+			break
+		}
+		if node = t.child(node, id); node == 0 {
+			break
+		}
+		if len(t.refs[node]) > 0 {
+			starts = append(starts, phraseStart{node: node, first: int32(j)})
+		}
 	}
-	return string(b)
+	for k := len(starts) - 1; k >= 0; k-- {
+		for _, ref := range t.refs[starts[k].node] {
+			out = append(out, span{ref: ref, first: starts[k].first, last: int32(last)})
+		}
+	}
+	return out, starts
 }
 
 // span is a match of one term over words first..last (inclusive).
 type span struct {
 	ref         patternRef
-	first, last int
-}
-
-// find appends every match of the automaton's phrases in the ID stream
-// that starts on a word; pos gives the word behind each ID.
-func (a automaton) find(out []span, stream []byte, pos []int32) []span {
-	if a.refs == nil || len(stream) == 0 {
-		return out
-	}
-	it := a.ac.IterOverlappingByte(stream)
-	for m := it.Next(); m != nil; m = it.Next() {
-		if m.Start()&1 != 0 {
-			continue
-		}
-		first, last := int(pos[m.Start()/2]), int(pos[m.End()/2-1])
-		for _, ref := range a.refs[m.Pattern()] {
-			out = append(out, span{ref: ref, first: first, last: last})
-		}
-	}
-	return out
+	first, last int32
 }
 
 // patternWords is the normal form of a term's words: stemmed or not, as

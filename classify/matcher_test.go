@@ -164,7 +164,7 @@ func TestPhrasesDoNotSpanSegments(t *testing.T) {
 }
 
 // TestMatcherFindsWhatBruteForceFinds checks the word matcher (one-word
-// terms by ID, phrases by Aho-Corasick over runs of phrase words) against a
+// terms by ID, phrases by a trie walked back from each word) against a
 // plain search over word sequences, with many overlapping and nested terms,
 // segment boundaries, and word IDs chosen so that the bytes of two
 // neighbouring IDs often spell a third across their boundary.

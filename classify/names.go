@@ -28,7 +28,7 @@ func (c *Classifier) markNames(found []match, segs []transcribe.Segment, words [
 	for i := range found {
 		m := &found[i]
 		r := &c.rules[m.ref.index]
-		if m.suppressedBy != "" || m.tolerant || r.class != Clinical || m.first != m.last || strings.HasPrefix(r.id, "clin.med") {
+		if m.suppressed() || m.tolerant || r.class != Clinical || m.first != m.last || strings.HasPrefix(r.id, "clin.med") {
 			continue
 		}
 		w := words[m.first]
@@ -38,8 +38,8 @@ func (c *Classifier) markNames(found []match, segs []transcribe.Segment, words [
 		}
 		// At a sentence start the capital is grammar, unless a second
 		// capitalised word follows at once: a full name ("Tremor Blake").
-		if !sentenceStart(text, int(w.start)) || (m.last+1 < len(words) && followedByName(words[m.last+1], w, text)) {
-			m.suppressedBy = ruleProperName
+		if !sentenceStart(text, int(w.start)) || (int(m.last)+1 < len(words) && followedByName(words[m.last+1], w, text)) {
+			m.suppressor = properNameSuppressor
 		}
 	}
 }

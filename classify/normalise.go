@@ -119,6 +119,13 @@ var informalWords = map[string][]string{
 	"dunno": {"do", "not", "know"},
 }
 
+// fixedContractions are the contractions that are not a word and a
+// suffix, and the words they stand for (shared: not to be changed).
+var fixedContractions = map[string][]string{
+	"can't": {"can", "not"}, "won't": {"will", "not"}, "shan't": {"shall", "not"},
+	"ain't": {"is", "not"}, "let's": {"let", "us"}, "o'clock": {"oclock"},
+}
+
 // contractionSuffixes are the endings expandContraction splits off, and
 // the words they stand for.
 var contractionSuffixes = []struct{ suffix, word string }{
@@ -132,19 +139,8 @@ var contractionSuffixes = []struct{ suffix, word string }{
 // something"), and because rule terms go through the same expansion a
 // possessive still matches consistently ("children's services").
 func expandContraction(w string) []string {
-	switch w {
-	case "can't":
-		return []string{"can", "not"}
-	case "won't":
-		return []string{"will", "not"}
-	case "shan't":
-		return []string{"shall", "not"}
-	case "ain't":
-		return []string{"is", "not"}
-	case "let's":
-		return []string{"let", "us"}
-	case "o'clock":
-		return []string{"oclock"}
+	if parts, ok := fixedContractions[w]; ok {
+		return parts
 	}
 	for _, s := range contractionSuffixes {
 		if base, ok := strings.CutSuffix(w, s.suffix); ok && base != "" && !strings.Contains(base, "'") {

@@ -2,6 +2,7 @@ package classify
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/callscribe/callscribe/transcribe"
 )
@@ -14,15 +15,27 @@ func (c *Classifier) measureQuality(s *scratch, segs []transcribe.Segment) (Qual
 	lim := c.quality
 	q := Quality{Segments: len(segs)}
 	s.wordsIn = resize(s.wordsIn, len(segs))
-	lastStart, lastSeg := int32(-1), int32(-1)
-	for _, w := range s.words {
-		// Expanded contractions share their word's span: count words once.
-		if w.seg == lastSeg && w.start == lastStart {
+	// Words come segment by segment: count each segment's in a register.
+	lastStart, lastSeg, n := int32(-1), int32(-1), 0
+	for i := range s.words {
+		w := &s.words[i]
+		if w.seg != lastSeg {
+			if lastSeg >= 0 {
+				s.wordsIn[lastSeg] += n
+			}
+			lastSeg, n = w.seg, 0
+		} else if w.start == lastStart {
+			// Expanded contractions share their word's span: count words once.
 			continue
 		}
-		lastStart, lastSeg = w.start, w.seg
-		s.wordsIn[w.seg]++
-		q.Words++
+		lastStart = w.start
+		n++
+	}
+	if lastSeg >= 0 {
+		s.wordsIn[lastSeg] += n
+	}
+	for _, k := range s.wordsIn {
+		q.Words += k
 	}
 	s.doubtful = resize(s.doubtful, len(segs))
 	var logProbSum float64
@@ -73,6 +86,21 @@ func (c *Classifier) repetition(s *scratch, n int) (ratio float64, longestWords 
 	}
 	// N-grams are compared by a 64-bit hash of their words; a collision
 	// between two different n-grams of one call is vanishingly unlikely.
+	// The hashes are worked out a word of the n-grams at a time, for all
+	// n-grams together: those steps do not wait on each other, where one
+	// n-gram's steps each wait on the one before.
+	buf := slices.Grow(s.keys[:0], len(s.words)+total)[:len(s.words)+total]
+	s.keys = buf
+	words, keys := buf[:len(s.words)], buf[len(s.words):]
+	for i := range s.words {
+		words[i] = s.words[i].hash
+	}
+	copy(keys, words)
+	for k := 1; k < n; k++ {
+		for i, h := range words[k : k+total] {
+			keys[i] = keys[i]*0x100000001b3 ^ h
+		}
+	}
 	size := 64
 	for size < 2*total {
 		size *= 2
@@ -80,11 +108,7 @@ func (c *Classifier) repetition(s *scratch, n int) (ratio float64, longestWords 
 	s.seen = resize(s.seen, size)
 	mask := uint64(size - 1)
 	repeats, run, longest := 0, 0, 0
-	for i := range total {
-		var key uint64
-		for _, w := range s.words[i : i+n] {
-			key = key*0x100000001b3 ^ w.hash
-		}
+	for _, key := range keys {
 		key |= 1
 		dup := false
 		for at := (key >> 7) & mask; ; at = (at + 1) & mask {

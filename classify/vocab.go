@@ -83,6 +83,32 @@ func (v *vocabulary) words() map[string]wordInfo {
 	return out
 }
 
+// packKeys returns m with its keys copied into one string. The vocabulary
+// lives as long as the classifier, and its tens of thousands of short keys,
+// each its own allocation, would otherwise be marked one by one in every
+// garbage collection, a cost that classifying calls (which allocate their
+// decisions) pays for.
+func packKeys(m map[string]wordInfo) map[string]wordInfo {
+	words := make([]string, 0, len(m))
+	n := 0
+	for w := range m {
+		words = append(words, w)
+		n += len(w)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, w := range words {
+		b.WriteString(w)
+	}
+	all := b.String()
+	out := make(map[string]wordInfo, len(m))
+	for _, w := range words {
+		out[all[:len(w)]] = m[w]
+		all = all[len(w):]
+	}
+	return out
+}
+
 // spellingsOf lists the words whose normalised form (britishSpelling) is
 // w: w itself when it is its own normal form, and the American spellings
 // that map to it.
@@ -207,10 +233,10 @@ type wordTable struct {
 }
 
 type wordSlot struct {
-	hash uint32 // the hash's high half; 0: empty
-	off  uint32
+	head uint64 // wordHead of the word: most words are compared by it alone
+	off  uint32 // the word in keys
 	info tableInfo
-	n    uint8
+	n    uint8 // the word's length; 0: the slot is empty
 }
 
 // wordHash is FNV-1a over bytes, fed one byte at a time as the lexer
@@ -248,32 +274,52 @@ func newWordTable(vocab map[string]wordInfo) wordTable {
 		if len(w) > 255 {
 			continue // no transcript word is looked up at this length
 		}
-		h := hashString(w)
-		i := h & mask
-		for t.slots[i].hash != 0 {
+		if w == "" {
+			continue // the lexer makes no empty words
+		}
+		i := hashString(w) & mask
+		for t.slots[i].n != 0 {
 			i = (i + 1) & mask
 		}
-		t.slots[i] = wordSlot{hash: slotHash(h), off: uint32(len(t.keys)), n: uint8(len(w)), info: info}
+		t.slots[i] = wordSlot{head: wordHead([]byte(w)), off: uint32(len(t.keys)), n: uint8(len(w)), info: info}
 		t.keys = append(t.keys, w...)
 	}
 	return t
 }
 
-// slotHash is the part of a hash a slot keeps (the low bits pick the
-// slot); never 0.
-func slotHash(h uint64) uint32 { return uint32(h>>32) | 1 }
-
 // lookup finds the word w, whose hashString is h.
 func (t *wordTable) lookup(h uint64, w []byte) tableInfo {
-	mask := uint64(len(t.slots) - 1)
-	sh := slotHash(h)
-	for i := h & mask; ; i = (i + 1) & mask {
-		s := &t.slots[i]
-		if s.hash == 0 {
-			return tableInfo{}
-		}
-		if s.hash == sh && int(s.n) == len(w) && string(t.keys[s.off:s.off+uint32(s.n)]) == string(w) {
+	return t.find(h, wordHead(w), w)
+}
+
+// find is lookup given also the word's wordHead. Words of up to 8 bytes
+// (most words) are compared by their heads alone, without a call to compare
+// memory; the head also tells longer words apart as well as a part of the
+// hash would. It is small enough to inline in the lexer.
+func (t *wordTable) find(h, head uint64, w []byte) tableInfo {
+	for i := h; ; i++ {
+		s := &t.slots[i&uint64(len(t.slots)-1)]
+		if s.head == head && int(s.n) == len(w) && (len(w) <= 8 || t.rest(s, w)) {
 			return s.info
 		}
+		if s.n == 0 {
+			return tableInfo{}
+		}
 	}
+}
+
+// rest reports whether the word in slot s, as long as w, ends as w does
+// after the first 8 bytes.
+func (t *wordTable) rest(s *wordSlot, w []byte) bool {
+	return string(t.keys[s.off+8:s.off+uint32(s.n)]) == string(w[8:])
+}
+
+// wordHead is the first 8 bytes of w as a little-endian number, padded
+// with zeros.
+func wordHead(w []byte) uint64 {
+	var head uint64
+	for i, b := range w[:min(len(w), 8)] {
+		head |= uint64(b) << (8 * i)
+	}
+	return head
 }
