@@ -17,6 +17,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/callscribe/callscribe/classify"
+	"github.com/callscribe/callscribe/internal/natstest"
 	"github.com/callscribe/callscribe/pipeline"
 	"github.com/callscribe/callscribe/retention"
 	"github.com/callscribe/callscribe/review"
@@ -55,23 +56,8 @@ type env struct {
 
 func start(t *testing.T) *env {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), liveness)
-	defer cancel()
-	dir := t.TempDir()
-	srv, err := pipeline.StartEmbedded(ctx, pipeline.EmbeddedConfig{DataDir: dir, Port: pipeline.RandomPort, Log: zerolog.Nop()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown)
-	c, err := pipeline.Connect(ctx, srv.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	if err := c.EnsureStreams(ctx, pipeline.Config{}); err != nil {
-		t.Fatal(err)
-	}
-	rv, err := review.Open(ctx, c, review.Config{})
+	c, dir := natstest.Pipeline(t, zerolog.Nop())
+	rv, err := review.Open(context.Background(), c, review.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/callscribe/callscribe/classify"
+	"github.com/callscribe/callscribe/internal/natstest"
 	"github.com/callscribe/callscribe/pipeline"
 	"github.com/callscribe/callscribe/record"
 	"github.com/callscribe/callscribe/review"
@@ -21,22 +22,8 @@ import (
 // and opens a review store on it.
 func newStore(t *testing.T) (*pipeline.Client, *review.Store) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	srv, err := pipeline.StartEmbedded(ctx, pipeline.EmbeddedConfig{DataDir: t.TempDir(), Port: pipeline.RandomPort, Log: zerolog.Nop()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown)
-	c, err := pipeline.Connect(ctx, srv.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	if err := c.EnsureStreams(ctx, pipeline.Config{}); err != nil {
-		t.Fatal(err)
-	}
-	s, err := review.Open(ctx, c, review.Config{})
+	c, _ := natstest.Pipeline(t, zerolog.Nop())
+	s, err := review.Open(context.Background(), c, review.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/callscribe/callscribe/classify"
+	"github.com/callscribe/callscribe/internal/natstest"
 	"github.com/callscribe/callscribe/pipeline"
 	"github.com/callscribe/callscribe/review"
 	"github.com/callscribe/callscribe/sar"
@@ -39,19 +40,7 @@ func (clinicalDouble) Process(_ context.Context, meta pipeline.CallMeta, audio i
 func TestExportHoldsEverythingAboutThePersonAndNothingElse(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	srv, err := pipeline.StartEmbedded(ctx, pipeline.EmbeddedConfig{DataDir: t.TempDir(), Port: pipeline.RandomPort, Log: zerolog.Nop()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Shutdown()
-	c, err := pipeline.Connect(ctx, srv.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if err := c.EnsureStreams(ctx, pipeline.Config{}); err != nil {
-		t.Fatal(err)
-	}
+	c, _ := natstest.Pipeline(t, zerolog.Nop())
 	rv, err := review.Open(ctx, c, review.Config{})
 	if err != nil {
 		t.Fatal(err)

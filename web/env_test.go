@@ -15,6 +15,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/callscribe/callscribe/classify"
+	"github.com/callscribe/callscribe/internal/natstest"
 	"github.com/callscribe/callscribe/internal/testenv"
 	"github.com/callscribe/callscribe/pipeline"
 	"github.com/callscribe/callscribe/review"
@@ -63,19 +64,7 @@ func newEnv(t *testing.T) *env {
 	ctx, cancel := context.WithTimeout(context.Background(), liveness)
 	defer cancel()
 
-	srv, err := pipeline.StartEmbedded(ctx, pipeline.EmbeddedConfig{DataDir: t.TempDir(), Port: pipeline.RandomPort, Log: log})
-	if err != nil {
-		t.Fatalf("StartEmbedded: %v", err)
-	}
-	t.Cleanup(srv.Shutdown)
-	c, err := pipeline.Connect(ctx, srv.ClientURL(), pipeline.WithLogger(log))
-	if err != nil {
-		t.Fatalf("Connect: %v", err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	if err := c.EnsureStreams(ctx, pipeline.Config{}); err != nil {
-		t.Fatalf("EnsureStreams: %v", err)
-	}
+	c, _ := natstest.Pipeline(t, log)
 	store, err := review.Open(ctx, c, review.Config{Log: log, BaseURL: "https://review.example.nhs.uk"})
 	if err != nil {
 		t.Fatalf("review.Open: %v", err)

@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/callscribe/callscribe/classify"
+	"github.com/callscribe/callscribe/internal/natstest"
 	"github.com/callscribe/callscribe/internal/testenv"
 	"github.com/callscribe/callscribe/pipeline"
 	"github.com/callscribe/callscribe/transcribe"
@@ -106,19 +107,7 @@ func TestBadRecordingsAreParkedWithTheirReason(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	nop := zerolog.Nop()
-	srv, err := pipeline.StartEmbedded(ctx, pipeline.EmbeddedConfig{DataDir: t.TempDir(), Port: pipeline.RandomPort, Log: nop})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Shutdown()
-	client, err := pipeline.Connect(ctx, srv.ClientURL(), pipeline.WithLogger(nop))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	if err := client.EnsureStreams(ctx, pipeline.Config{}); err != nil {
-		t.Fatal(err)
-	}
+	client, _ := natstest.Pipeline(t, nop)
 	tr := &transcribe.Transcript{Segments: []transcribe.Segment{{Text: "I'd like to change my appointment to next Tuesday please", End: 3 * time.Second, AvgLogProb: -0.2}}}
 	ef := engineFlags{language: "en", silenceDB: -50, maxDuration: 4 * time.Hour}
 	w := &pipeline.Worker{Client: client, Processor: pipelineProcessor{p: newCallProcessor(&ef, instantEngine{tr}, c)}, PollWait: 200 * time.Millisecond, Log: nop}

@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/callscribe/callscribe/classify"
+	"github.com/callscribe/callscribe/internal/natstest"
 	"github.com/callscribe/callscribe/internal/testenv"
 	"github.com/callscribe/callscribe/pipeline"
 	"github.com/callscribe/callscribe/transcribe"
@@ -59,19 +60,7 @@ func BenchmarkPerCallOverhead(b *testing.B) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	nop := zerolog.Nop()
-	srv, err := pipeline.StartEmbedded(ctx, pipeline.EmbeddedConfig{DataDir: b.TempDir(), Port: pipeline.RandomPort, Log: nop})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer srv.Shutdown()
-	client, err := pipeline.Connect(ctx, srv.ClientURL(), pipeline.WithLogger(nop))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer client.Close()
-	if err := client.EnsureStreams(ctx, pipeline.Config{}); err != nil {
-		b.Fatal(err)
-	}
+	client, _ := natstest.Pipeline(b, nop)
 	results := make(chan struct{}, 1)
 	sub, err := client.Conn().Subscribe("calls.transcribed.*", func(*nats.Msg) { results <- struct{}{} })
 	if err != nil {

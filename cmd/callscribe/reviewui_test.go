@@ -17,7 +17,7 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/callscribe/callscribe/pipeline"
+	"github.com/callscribe/callscribe/internal/natstest"
 )
 
 // TestWebFlagsStartTheReviewUI checks serve's -web wiring on a real
@@ -26,19 +26,7 @@ import (
 func TestWebFlagsStartTheReviewUI(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	srv, err := pipeline.StartEmbedded(ctx, pipeline.EmbeddedConfig{DataDir: t.TempDir(), Port: pipeline.RandomPort, Log: zerolog.Nop()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Shutdown()
-	client, err := pipeline.Connect(ctx, srv.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	if err := client.EnsureStreams(ctx, pipeline.Config{}); err != nil {
-		t.Fatal(err)
-	}
+	client, _ := natstest.Pipeline(t, zerolog.Nop())
 
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
