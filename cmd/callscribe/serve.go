@@ -296,22 +296,31 @@ func (a pipelineProcessor) Process(ctx context.Context, meta pipeline.CallMeta, 
 	return &pipeline.Result{Transcript: out.Transcript, Decision: out.Decision}, nil
 }
 
-// readKeyFile reads a secret from a file, refusing one that other users
-// can read.
+// readSecretFile reads a file that holds secrets (keys, passwords),
+// refusing one that other users can read; what names it in errors.
+func readSecretFile(what, path string) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("%s %s: readable by other users (mode %v); chmod 600 it", what, path, fi.Mode().Perm())
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return b, nil
+}
+
+// readKeyFile reads the store's encryption key.
 func readKeyFile(path string) (string, error) {
 	if path == "" {
 		return "", nil
 	}
-	fi, err := os.Stat(path)
+	b, err := readSecretFile("store key", path)
 	if err != nil {
-		return "", fmt.Errorf("store key: %w", err)
-	}
-	if fi.Mode().Perm()&0o077 != 0 {
-		return "", fmt.Errorf("store key %s: readable by other users (mode %v); chmod 600 it", path, fi.Mode().Perm())
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "", fmt.Errorf("store key: %w", err)
+		return "", err
 	}
 	key := strings.TrimSpace(string(b))
 	if len(key) < 16 {
@@ -326,16 +335,9 @@ func readUsers(path string) ([]pipeline.User, error) {
 	if path == "" {
 		return nil, nil
 	}
-	fi, err := os.Stat(path)
+	b, err := readSecretFile("nats users", path)
 	if err != nil {
-		return nil, fmt.Errorf("nats users: %w", err)
-	}
-	if fi.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("nats users %s: readable by other users (mode %v); chmod 600 it", path, fi.Mode().Perm())
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("nats users: %w", err)
+		return nil, err
 	}
 	var users []pipeline.User
 	if err := json.Unmarshal(b, &users); err != nil {
