@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/callscribe/callscribe/audit"
 	"github.com/callscribe/callscribe/pipeline"
 	"github.com/callscribe/callscribe/review"
 )
@@ -50,4 +51,29 @@ func (e Eraser) Object(ctx context.Context, o pipeline.Objection) (Erasure, erro
 		}
 	}
 	return out, nil
+}
+
+// AuditEvents are the deletions one erasure made, one event per kind of
+// object that existed, for the audit trail.
+func (e Erasure) AuditEvents(who audit.Actor, purpose audit.Purpose) []audit.Event {
+	del := func(k audit.ObjectKind) audit.Event {
+		return audit.Allow(who, audit.ActionDelete, audit.Object{Kind: k, ID: e.CallID}, purpose)
+	}
+	var out []audit.Event
+	if e.Recording {
+		out = append(out, del(audit.KindRecording))
+	}
+	if e.Results > 0 || e.Failed > 0 {
+		out = append(out, del(audit.KindTranscript), del(audit.KindDecision))
+	}
+	if e.Review.ItemRevisions > 0 {
+		out = append(out, del(audit.KindProposal))
+	}
+	if e.Review.Records > 0 {
+		out = append(out, del(audit.KindRecord))
+	}
+	if len(out) == 0 { // nothing held (an objection before the call arrived): still on the record
+		out = append(out, del(audit.KindRecording))
+	}
+	return out
 }

@@ -51,7 +51,7 @@ func (s *Server) adminCalls(w http.ResponseWriter, r *http.Request, sess *sessio
 	ctx := r.Context()
 	who := audit.Actor{User: sess.actor.ID, Role: sess.actor.Role}
 	if !seesAdministrative(sess.actor.Role) {
-		s.auditEvent(ctx, audit.Deny(who, audit.ActionRead, audit.Object{Kind: audit.KindTranscript, ID: adminCallsObject}, audit.PurposeAdministration, "role not allowed"))
+		_ = s.appendAudit(ctx, audit.Deny(who, audit.ActionRead, audit.Object{Kind: audit.KindTranscript, ID: adminCallsObject}, audit.PurposeAdministration, "role not allowed"))
 		s.fail(w, sess, http.StatusForbidden, "Your role may not see call transcripts.", nil)
 		return
 	}
@@ -62,7 +62,7 @@ func (s *Server) adminCalls(w http.ResponseWriter, r *http.Request, sess *sessio
 	}
 	for _, c := range calls {
 		ev := audit.Allow(who, audit.ActionRead, audit.Object{Kind: audit.KindTranscript, ID: c.ID}, audit.PurposeAdministration)
-		if err := s.auditEvent(ctx, ev); err != nil {
+		if err := s.appendAudit(ctx, ev); err != nil {
 			s.fail(w, sess, http.StatusInternalServerError, "The page could not be recorded in the audit trail, so it is not shown.", nil)
 			return
 		}
@@ -70,18 +70,6 @@ func (s *Server) adminCalls(w http.ResponseWriter, r *http.Request, sess *sessio
 	s.render(w, http.StatusOK, "admincalls.html", s.page(sess, "Administrative calls", map[string]any{
 		"Calls": calls, "Limit": adminCallsLimit,
 	}))
-}
-
-// auditEvent appends ev to the audit trail, if there is one.
-func (s *Server) auditEvent(ctx context.Context, ev audit.Event) error {
-	if s.cfg.Audit == nil {
-		return nil
-	}
-	if _, err := s.cfg.Audit.Append(ctx, ev); err != nil {
-		s.log.Error().Err(err).Str("call_id", ev.Object.ID).Msg("audit event not written")
-		return err
-	}
-	return nil
 }
 
 // administrativeCalls returns up to limit transcribed calls the pipeline

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"context"
+	"errors"
 	"net/http"
 
 	"github.com/callscribe/callscribe/audit"
@@ -31,10 +33,25 @@ func (s *Server) audited(kind audit.ObjectKind, action audit.Action, h authedHan
 		if sw.status == http.StatusForbidden {
 			e = audit.Deny(who, action, obj, audit.PurposeReview, "role not allowed")
 		}
-		if _, err := s.cfg.Audit.Append(r.Context(), e); err != nil {
-			s.log.Error().Err(err).Str("call_id", obj.ID).Msg("audit event not written")
+		_ = s.appendAudit(r.Context(), e) // logged; the response has gone
+	}
+}
+
+// appendAudit writes events to the audit trail, if there is one, logging
+// any that could not be written; the error joins their failures, for pages
+// that are not shown unless audited.
+func (s *Server) appendAudit(ctx context.Context, events ...audit.Event) error {
+	if s.cfg.Audit == nil {
+		return nil
+	}
+	var errs []error
+	for _, e := range events {
+		if _, err := s.cfg.Audit.Append(ctx, e); err != nil {
+			s.log.Error().Err(err).Str("call_id", e.Object.ID).Str("action", string(e.Action)).Msg("audit event not written")
+			errs = append(errs, err)
 		}
 	}
+	return errors.Join(errs...)
 }
 
 // statusWriter remembers the status a handler wrote.

@@ -36,14 +36,7 @@ func (s *Server) object(w http.ResponseWriter, r *http.Request, sess *session) {
 		s.fail(w, sess, http.StatusInternalServerError, "The objection could not be recorded; nothing may have been erased. Try again, or use 'callscribe object'.", err)
 		return
 	}
-	if s.cfg.Audit != nil {
-		who := audit.Actor{User: sess.actor.ID, Role: sess.actor.Role}
-		for _, k := range []audit.ObjectKind{audit.KindRecording, audit.KindTranscript, audit.KindDecision, audit.KindProposal} {
-			if _, err := s.cfg.Audit.Append(r.Context(), audit.Allow(who, audit.ActionDelete, audit.Object{Kind: k, ID: id}, audit.PurposeObjection)); err != nil {
-				s.log.Error().Err(err).Str("call_id", id).Msg("audit event not written")
-			}
-		}
-	}
+	_ = s.appendAudit(r.Context(), e.AuditEvents(audit.Actor{User: sess.actor.ID, Role: sess.actor.Role}, audit.PurposeObjection)...) // logged; the erasure stands
 	s.log.Info().Str("call_id", id).Str("user", sess.actor.ID).Bool("recording_erased", e.Recording).Msg("objection to recording recorded in the review UI")
 	http.Redirect(w, r, "/?msg=objection-recorded", http.StatusSeeOther)
 }

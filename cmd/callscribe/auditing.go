@@ -10,7 +10,6 @@ import (
 
 	"github.com/callscribe/callscribe/audit"
 	"github.com/callscribe/callscribe/pipeline"
-	"github.com/callscribe/callscribe/retention"
 )
 
 // auditKeyFlag names the audit trail's signing key: entries signed with it
@@ -50,29 +49,4 @@ func appendAll(ctx context.Context, log *audit.Log, logger zerolog.Logger, event
 			logger.Error().Err(err).Str("call_id", e.Object.ID).Str("action", string(e.Action)).Msg("audit event not written")
 		}
 	}
-}
-
-// erasureEvents are the deletions one erasure made, one event per kind of
-// object that existed.
-func erasureEvents(who audit.Actor, purpose audit.Purpose, id string, e retention.Erasure) []audit.Event {
-	del := func(k audit.ObjectKind) audit.Event {
-		return audit.Allow(who, audit.ActionDelete, audit.Object{Kind: k, ID: id}, purpose)
-	}
-	var out []audit.Event
-	if e.Recording {
-		out = append(out, del(audit.KindRecording))
-	}
-	if e.Results > 0 || e.Failed > 0 {
-		out = append(out, del(audit.KindTranscript), del(audit.KindDecision))
-	}
-	if e.Review.ItemRevisions > 0 {
-		out = append(out, del(audit.KindProposal))
-	}
-	if e.Review.Records > 0 {
-		out = append(out, del(audit.KindRecord))
-	}
-	if len(out) == 0 { // nothing held (an objection before the call arrived): still on the record
-		out = append(out, del(audit.KindRecording))
-	}
-	return out
 }

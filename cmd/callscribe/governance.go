@@ -37,7 +37,7 @@ func (f *retentionFlags) run(ctx context.Context, client *pipeline.Client, store
 		Log:    logger.With().Str("component", "retention").Logger(),
 		OnErase: func(ctx context.Context, id, _ string, e retention.Erasure) {
 			m.deletions.Inc()
-			appendAll(ctx, m.trail, logger, erasureEvents(serviceActor, audit.PurposeRetention, id, e)...)
+			appendAll(ctx, m.trail, logger, e.AuditEvents(serviceActor, audit.PurposeRetention)...)
 		},
 	}
 	logger.Info().Dur("administrative", f.admin).Dur("confirmed", f.confirmed).Dur("every", f.every).Msg("retention role running")
@@ -56,7 +56,7 @@ func serveObjections(ctx context.Context, client *pipeline.Client, store *review
 		}
 		m.objections.Inc()
 		by := audit.Actor{User: o.By, Role: pipeline.RoleService}
-		appendAll(ctx, m.trail, logger, erasureEvents(by, audit.PurposeObjection, o.CallID, e)...)
+		appendAll(ctx, m.trail, logger, e.AuditEvents(by, audit.PurposeObjection)...)
 	})
 }
 
