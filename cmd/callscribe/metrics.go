@@ -62,22 +62,8 @@ func newMetrics(client *pipeline.Client) *metrics {
 			Name: "callscribe_objections_total", Help: "Objections to recording honoured by this process.",
 		}),
 	}
-	backlog := func(f func(pipeline.Backlog) float64) func() float64 {
-		return func() float64 {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			defer cancel()
-			b, err := client.Backlog(ctx)
-			if err != nil {
-				return -1 // visible as "unknown" rather than a plausible zero
-			}
-			return f(b)
-		}
-	}
 	reg.MustRegister(m.processed, m.deadLetter, m.rtf, m.deletions, m.objections,
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "callscribe_queue_depth", Help: "Calls waiting for a worker (-1: unknown)."},
-			backlog(func(b pipeline.Backlog) float64 { return float64(b.Waiting) })),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "callscribe_in_flight", Help: "Calls held by workers, all processes (-1: unknown)."},
-			backlog(func(b pipeline.Backlog) float64 { return float64(b.InFlight) })),
+		backlogCollector{client},
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "callscribe_build_info", Help: "Build of this process.",
 			ConstLabels: prometheus.Labels{"version": version, "go": runtime.Version()},
@@ -167,4 +153,29 @@ func cmdHealth(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	fmt.Fprint(stdout, string(body))
 	return nil
+}
+
+var (
+	queueDepthDesc = prometheus.NewDesc("callscribe_queue_depth", "Calls waiting for a worker (-1: unknown).", nil, nil)
+	inFlightDesc   = prometheus.NewDesc("callscribe_in_flight", "Calls held by workers, all processes (-1: unknown).", nil, nil)
+)
+
+// backlogCollector reports the queue from one read of the shared
+// consumer per scrape.
+type backlogCollector struct{ client *pipeline.Client }
+
+func (backlogCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- queueDepthDesc
+	ch <- inFlightDesc
+}
+
+func (b backlogCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	waiting, inFlight := -1.0, -1.0 // visible as "unknown" rather than a plausible zero
+	if bl, err := b.client.Backlog(ctx); err == nil {
+		waiting, inFlight = float64(bl.Waiting), float64(bl.InFlight)
+	}
+	ch <- prometheus.MustNewConstMetric(queueDepthDesc, prometheus.GaugeValue, waiting)
+	ch <- prometheus.MustNewConstMetric(inFlightDesc, prometheus.GaugeValue, inFlight)
 }
