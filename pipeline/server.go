@@ -64,8 +64,9 @@ type EmbeddedConfig struct {
 
 // Embedded is a running in-process nats-server with JetStream.
 type Embedded struct {
-	srv *server.Server
-	log zerolog.Logger
+	srv  *server.Server
+	log  zerolog.Logger
+	lock *dataLock
 }
 
 // StartEmbedded starts nats-server with JetStream storing in cfg.DataDir and
@@ -93,6 +94,21 @@ func StartEmbedded(ctx context.Context, cfg EmbeddedConfig) (*Embedded, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("start nats-server: data dir: %w", err)
 	}
+	lock, err := lockDataDir(cfg.DataDir, net.JoinHostPort(cfg.Host, fmt.Sprint(cfg.Port)))
+	if err != nil {
+		return nil, fmt.Errorf("start nats-server: %w", err)
+	}
+	e, err := startServer(ctx, cfg)
+	if err != nil {
+		lock.release()
+		return nil, err
+	}
+	e.lock = lock
+	return e, nil
+}
+
+// startServer starts nats-server on a data folder this process holds.
+func startServer(ctx context.Context, cfg EmbeddedConfig) (*Embedded, error) {
 
 	opts := &server.Options{
 		ServerName:             "callscribe",
@@ -178,6 +194,7 @@ func (e *Embedded) Shutdown() {
 	began := time.Now()
 	e.srv.Shutdown()
 	e.srv.WaitForShutdown()
+	e.lock.release()
 	e.log.Info().Dur("took", time.Since(began)).Msg("nats-server stopped")
 }
 
