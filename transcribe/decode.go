@@ -190,3 +190,22 @@ func decodeData(in *offsetReader, h wavHeader, rs []*resampler, outs [][]float32
 	}
 	return nil
 }
+
+// Probe checks what Decode would check before reading samples (format, rate,
+// duration against MaxDuration) and reads no further. Commands call it on
+// every file before loading a model, so a file Decode would refuse is
+// refused in milliseconds rather than after seconds of model loading.
+func Probe(r io.Reader, opts DecodeOptions) error {
+	maxDur := opts.MaxDuration
+	if maxDur <= 0 {
+		maxDur = DefaultMaxDuration
+	}
+	h, err := readHeader(&offsetReader{r: r})
+	if err != nil {
+		return fmt.Errorf("decode wav: %w", err)
+	}
+	if _, err := checkData(h, maxDur); err != nil {
+		return fmt.Errorf("decode wav: %w", err)
+	}
+	return nil
+}

@@ -28,6 +28,7 @@ func LoadOrCreateAccounts(path string) (accts Accounts, created bool, err error)
 	var list []Account
 	var pw strings.Builder
 	pw.WriteString("# Initial passwords for the callscribe review UI. Give them out, then delete this file.\n")
+	pw.WriteString("user\trole\tpassword\n")
 	for _, a := range []struct{ user, name, role string }{
 		{"clinician", "Duty clinician", review.RoleClinician},
 		{"admin", "Administrative staff", review.RoleAdmin},

@@ -23,7 +23,11 @@ func TestLoadOrCreateAccounts(t *testing.T) {
 		}
 	}
 	hashes, _ := os.ReadFile(path)
-	for _, line := range strings.Split(strings.TrimSpace(string(pw)), "\n")[1:] {
+	lines := strings.Split(strings.TrimSpace(string(pw)), "\n")
+	if len(lines) != 6 || lines[1] != "user\trole\tpassword" {
+		t.Fatalf("want a comment, a header line and 4 accounts, got %q", lines)
+	}
+	for _, line := range lines[2:] {
 		f := strings.Split(line, "\t")
 		if strings.Contains(string(hashes), f[2]) {
 			t.Fatal("plain password in the accounts file")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -95,5 +96,23 @@ func TestClassifyCommandOnAReferenceTranscript(t *testing.T) {
 	code, out, errOut := runCLI(t, "classify", "-format", "text", testenv.Shared(t, "calls/dev/call-0003.txt"))
 	if code != 0 || !strings.Contains(out, "label: clinical") || !strings.Contains(out, "clin.risk.suicide") {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+}
+
+// A file the decoder refuses is refused before any model is looked for or
+// loaded: here the model does not exist, so reaching it would say so
+// instead. The positive control is the test above: a valid WAV does reach
+// the engine.
+func TestTranscribeRefusesBadAudioBeforeTheModel(t *testing.T) {
+	mp3 := filepath.Join(t.TempDir(), "call.mp3")
+	if err := os.WriteFile(mp3, append([]byte("ID3\x04\x00\x00\x00\x00\x00\x00"), make([]byte, 512)...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := runCLI(t, "transcribe", "-model", filepath.Join(t.TempDir(), "absent.bin"), mp3)
+	if code != 1 || !strings.Contains(errOut, "not a RIFF/WAVE file") || !strings.Contains(errOut, "call.mp3") {
+		t.Fatalf("exit %d, %q: want the file refused for its format", code, errOut)
+	}
+	if strings.Contains(errOut, "absent.bin") || strings.Contains(errOut, "built without whisper.cpp") {
+		t.Fatalf("the model or engine was reached before the file was checked: %q", errOut)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/callscribe/callscribe/transcribe"
 )
@@ -26,6 +27,11 @@ func cmdTranscribe(ctx context.Context, args []string, stdout io.Writer) error {
 	default:
 		return usageError{fmt.Errorf("-format %q: want json, txt, srt or vtt", *format)}
 	}
+	for _, path := range fs.Args() {
+		if err := probeFile(path, ef.maxDuration); err != nil {
+			return err
+		}
+	}
 	c, err := ef.classifier()
 	if err != nil {
 		return err
@@ -36,7 +42,7 @@ func cmdTranscribe(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer engine.Close()
-	logger.Info().Str("model", engine.Model()).Dur("load", engine.LoadTime()).Msg("model loaded")
+	logger.Info().Str("model", engine.Model()).Int64("load_ms", engine.LoadTime().Milliseconds()).Msg("model loaded")
 	p := newCallProcessor(&ef, engine, c)
 	for _, path := range fs.Args() {
 		out, err := transcribeFile(ctx, p, path)
@@ -44,11 +50,24 @@ func cmdTranscribe(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 		logger.Info().Str("file", path).Str("label", string(out.Decision.Label)).
-			Dur("audio", out.Transcript.Duration).Dur("decode", out.Times.Decode).
-			Dur("transcribe", out.Times.Transcribe).Dur("classify", out.Times.Classify).Msg("transcribed")
+			Float64("audio_s", out.Transcript.Duration.Seconds()).Int64("decode_ms", out.Times.Decode.Milliseconds()).
+			Int64("transcribe_ms", out.Times.Transcribe.Milliseconds()).Int64("classify_ms", out.Times.Classify.Milliseconds()).Msg("transcribed")
 		if err := writeTranscript(stdout, *format, path, out); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// probeFile refuses a file the decoder would refuse, before the model loads.
+func probeFile(path string, maxDuration time.Duration) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := transcribe.Probe(f, transcribe.DecodeOptions{MaxDuration: maxDuration}); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil
 }
