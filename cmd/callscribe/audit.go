@@ -47,7 +47,7 @@ type auditFlags struct {
 
 func (f *auditFlags) register(fs *flag.FlagSet) {
 	f.nats.register(fs, "nats://"+pipeline.DefaultHost+":"+strconv.Itoa(pipeline.DefaultPort))
-	fs.StringVar(&f.actor, "as", os.Getenv("USER"), "who is asking (user ID), passed to the audit trail's access check")
+	fs.StringVar(&f.actor, "as", whoami(), "who is asking (user ID), passed to the audit trail's access check")
 	fs.StringVar(&f.actorRole, "as-role", pipeline.RoleAuditor, "role of -as: auditor or dpo may read the trail")
 }
 

@@ -25,7 +25,7 @@ func cmdSAR(ctx context.Context, args []string, stdout io.Writer) error {
 	phone := fs.String("phone", "", "the person's phone number: calls from it without an NHS number are listed for checking, not exported")
 	out := fs.String("out", "", "zip file to write; required; refused if it exists")
 	auditKey := auditKeyFlag(fs)
-	as := fs.String("as", os.Getenv("USER"), "who is making the export (the DPO's user name), for the audit trail")
+	as := fs.String("as", whoami(), "who is making the export (the DPO's user name), for the audit trail")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
