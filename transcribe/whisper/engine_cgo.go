@@ -13,7 +13,15 @@ package whisper
 // The bindings also ask the linker for -lggml-cpu, which Debian ships only as
 // such a module, not as a linkable library: scripts/sidroot.sh puts an empty
 // static libggml-cpu.a on LIBRARY_PATH to satisfy the link line.
-#cgo LDFLAGS: -lwhisper -lggml -lggml-base
+//
+// Debian compiles the backends' folder into libggml as an absolute path
+// (/usr/lib/<triplet>/ggml/backends0). A binary that uses the sid root's
+// libraries from the host (scripts/build.sh links it so) finds no backend
+// there: callscribe_ggml_library names the file libggml was loaded from, and
+// the backends are looked for beside it.
+#cgo CFLAGS: -D_GNU_SOURCE
+#cgo LDFLAGS: -lwhisper -lggml -lggml-base -ldl
+#include <dlfcn.h>
 #include <stdlib.h>
 #include <whisper.h>
 #include <ggml-backend.h>
@@ -25,6 +33,13 @@ static void callscribe_log_cb(enum ggml_log_level level, const char *text, void 
 static void callscribe_route_logs(void) {
 	whisper_log_set(callscribe_log_cb, NULL);
 }
+static const char *callscribe_ggml_library(void) {
+	Dl_info info;
+	if (dladdr((void *)ggml_backend_load_all, &info) && info.dli_fname) {
+		return info.dli_fname;
+	}
+	return NULL;
+}
 */
 import "C"
 
@@ -33,6 +48,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -83,7 +99,31 @@ func loadBackendsOnce() {
 	loadBackends.Do(func() {
 		C.callscribe_route_logs()
 		C.ggml_backend_load_all()
+		if C.ggml_backend_dev_count() > 0 {
+			return
+		}
+		for _, dir := range backendsBesideLibrary() {
+			cdir := C.CString(dir)
+			C.ggml_backend_load_all_from_path(cdir)
+			C.free(unsafe.Pointer(cdir))
+		}
 	})
+}
+
+// backendsBesideLibrary lists ggml backend folders next to the libggml this
+// process loaded (ggml/backends0 on Debian), for when the compiled-in folder
+// does not exist on this file system.
+func backendsBesideLibrary() []string {
+	lib := C.callscribe_ggml_library()
+	if lib == nil {
+		return nil
+	}
+	path, err := filepath.EvalSymlinks(C.GoString(lib))
+	if err != nil {
+		return nil
+	}
+	dirs, _ := filepath.Glob(filepath.Join(filepath.Dir(path), "ggml", "backends*"))
+	return dirs
 }
 
 // Engine transcribes with whisper.cpp. It is safe for concurrent use: each
