@@ -183,7 +183,7 @@ func ConnectServers(ctx context.Context, urls []string, opts ...Option) (*Client
 		nc.Close()
 		return nil, fmt.Errorf("connect %s: jetstream: %w", where, err)
 	}
-	log.Debug().Str("url", nc.ConnectedUrlRedacted()).Int("servers", len(urls)).Dur("took", time.Since(began)).Msg("nats connected")
+	log.Debug().Str("url", nc.ConnectedUrlRedacted()).Int("servers", len(urls)).Float64("took_ms", msec(time.Since(began))).Msg("nats connected")
 	return &Client{nc: nc, js: js, log: log, maxRecording: o.maxRecording}, nil
 }
 

@@ -79,7 +79,7 @@ func (c *Client) Ingest(ctx context.Context, meta CallMeta, audio io.Reader) (In
 	if !created && existing.State != StateReceived {
 		res.Duplicate, res.State = true, existing.State
 		c.log.Info().Str("call_id", id).Bool("duplicate", true).Str("state", string(existing.State)).
-			Dur("took", time.Since(began)).Msg("call ingest skipped: already known")
+			Float64("took_ms", msec(time.Since(began))).Msg("call ingest skipped: already known")
 		return res, nil
 	}
 	// Either a new call, or a known one still in "received": an earlier
@@ -124,8 +124,8 @@ func (c *Client) Ingest(ctx context.Context, meta CallMeta, audio io.Reader) (In
 		Bool("recording_stored", res.RecordingStored).
 		Uint64("recording_bytes", res.RecordingBytes).
 		Uint64("seq", ack.Sequence).
-		Dur("upload", upload).
-		Dur("took", time.Since(began)).
+		Float64("upload_ms", msec(upload)).
+		Float64("took_ms", msec(time.Since(began))).
 		Msg("call ingested")
 	return res, nil
 }

@@ -180,7 +180,7 @@ func startServer(ctx context.Context, cfg EmbeddedConfig) (*Embedded, error) {
 	e.log.Info().
 		Str("url", srv.ClientURL()).
 		Str("data_dir", cfg.DataDir).
-		Dur("startup", time.Since(began)).
+		Float64("startup_ms", msec(time.Since(began))).
 		Msg("nats-server started")
 	return e, nil
 }
@@ -195,7 +195,7 @@ func (e *Embedded) Shutdown() {
 	e.srv.Shutdown()
 	e.srv.WaitForShutdown()
 	e.lock.release()
-	e.log.Info().Dur("took", time.Since(began)).Msg("nats-server stopped")
+	e.log.Info().Float64("took_ms", msec(time.Since(began))).Msg("nats-server stopped")
 }
 
 // isLoopback reports whether host only accepts local connections.

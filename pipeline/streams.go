@@ -168,8 +168,8 @@ func (c *Client) EnsureStreams(ctx context.Context, cfg Config) error {
 
 	c.log.Info().
 		Int("replicas", cfg.Replicas).
-		Dur("duplicate_window", cfg.DuplicateWindow).
-		Dur("took", time.Since(began)).
+		Str("duplicate_window", cfg.DuplicateWindow.String()).
+		Float64("took_ms", msec(time.Since(began))).
 		Msg("streams ready")
 	return nil
 }

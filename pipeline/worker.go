@@ -171,7 +171,7 @@ func (w *worker) run(ctx context.Context) error {
 	began := time.Now()
 	w.log.Info().
 		Int("concurrency", w.Concurrency).
-		Dur("ack_wait", w.AckWait).
+		Float64("ack_wait_ms", msec(w.AckWait)).
 		Int("max_deliver", w.MaxDeliver).
 		Msg("worker started")
 
@@ -251,8 +251,8 @@ fetching:
 		Int64("retried", w.retried.Load()).
 		Int64("objected", w.objected.Load()).
 		Int64("handed_back", w.handedBack.Load()).
-		Dur("ran", time.Since(began)).
-		Dur("shutdown", time.Since(stopping)).
+		Float64("ran_ms", msec(time.Since(began))).
+		Float64("shutdown_ms", msec(time.Since(stopping))).
 		Msg("worker stopped")
 	return runErr
 }

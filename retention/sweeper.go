@@ -98,7 +98,7 @@ func (s *Sweeper) Sweep(ctx context.Context) (Report, error) {
 		}
 	}
 	s.Log.Info().Int("checked", r.Checked).Int("deleted", r.Deleted).Int("waiting", r.Waiting).
-		Int("kept", r.Kept).Int("failed", r.Failed).Dur("took", time.Since(began)).Msg("retention sweep")
+		Int("kept", r.Kept).Int("failed", r.Failed).Int64("took_ms", time.Since(began).Milliseconds()).Msg("retention sweep")
 	return r, errors.Join(errs...)
 }
 
@@ -143,7 +143,7 @@ func (s *Sweeper) sweepOne(ctx context.Context, id string, hasItem bool, now tim
 		return err
 	}
 	r.Deleted++
-	s.Log.Info().Str("call_id", id).Str("why", why).Time("due", due).Dur("late", now.Sub(due)).
+	s.Log.Info().Str("call_id", id).Str("why", why).Time("due", due).Int64("late_s", int64(now.Sub(due).Seconds())).
 		Bool("recording", e.Recording).Uint64("results", e.Results).Uint64("review_revisions", e.Review.ItemRevisions).
 		Msg("retention: call deleted")
 	if s.OnErase != nil {

@@ -152,7 +152,7 @@ func cmdEval(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		defer engine.Close()
 		rep.Model = engine.Model()
-		logger.Info().Str("model", engine.Model()).Dur("load", engine.LoadTime()).Int("calls", len(calls)).
+		logger.Info().Str("model", engine.Model()).Int64("load_ms", engine.LoadTime().Milliseconds()).Int("calls", len(calls)).
 			Msg("model loaded; transcribing the labelled calls one at a time")
 		p := newCallProcessor(&ef, engine, c)
 		start = time.Now()
@@ -168,7 +168,7 @@ func cmdEval(ctx context.Context, args []string, stdout io.Writer) error {
 			// Labels and timings only: the transcript is health data.
 			logger.Info().Str("call", call.ID).Int("n", i+1).Int("of", len(calls)).
 				Str("truth", string(call.Label)).Str("label", string(out.Decision.Label)).
-				Dur("audio", out.Transcript.Duration).Dur("transcribe", out.Times.Transcribe).Msg("evaluated")
+				Float64("audio_s", out.Transcript.Duration.Seconds()).Int64("transcribe_ms", out.Times.Transcribe.Milliseconds()).Msg("evaluated")
 		}
 		rep.Modes = append(rep.Modes, summarise(modeAudio, results, time.Since(start), goalAdminRecallAudio))
 	}

@@ -40,7 +40,7 @@ func (f *retentionFlags) run(ctx context.Context, client *pipeline.Client, store
 			appendAll(ctx, m.trail, logger, e.AuditEvents(serviceActor, audit.PurposeRetention)...)
 		},
 	}
-	logger.Info().Dur("administrative", f.admin).Dur("confirmed", f.confirmed).Dur("every", f.every).Msg("retention role running")
+	logger.Info().Str("administrative", f.admin.String()).Str("confirmed", f.confirmed.String()).Str("every", f.every.String()).Msg("retention role running")
 	return sw.Run(ctx)
 }
 
