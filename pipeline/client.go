@@ -36,6 +36,8 @@ type Client struct {
 	state      jetstream.KeyValue
 	results    jetstream.Stream
 	failed     jetstream.Stream
+
+	activity activity
 }
 
 // Option adjusts Connect.

@@ -132,55 +132,7 @@ func (w *worker) handle(runCtx, procCtx context.Context, msg jetstream.Msg) {
 		return
 	}
 
-	op, cancel := w.opCtx(runCtx)
-	err = w.c.putState(op, d.id, CallState{State: StateTranscribing, Attempts: d.attempt, Worker: w.ID, CallAt: meta.StartedAt})
-	cancel()
-	if err != nil {
-		w.retry(runCtx, d, err)
-		return
-	}
-	// An erase (objection) while the call is in hand cancels the work.
-	procCtx, stopWatch := w.watchErase(procCtx, d)
-	defer stopWatch()
-
-	audio, err := w.c.Recording(procCtx, d.id)
-	if errors.Is(err, ErrNotFound) {
-		w.deadLetter(runCtx, d, &meta, nil, KindInvalid, "recording not found in "+BucketRecordings+" (deleted, or never stored)")
-		return
-	}
-	if err != nil {
-		w.retry(runCtx, d, err)
-		return
-	}
-	start := time.Now()
-	out := w.process(procCtx, meta, audio)
-	processing := time.Since(start)
-	_ = audio.Close() // read-only; nothing to flush
-
-	switch {
-	case errors.Is(context.Cause(procCtx), ErrErased):
-		w.discard(runCtx, d, "call was erased during transcription; its result was discarded")
-	case out.handBack:
-		w.handBack(runCtx, d, "shutdown grace period ran out during processing")
-		if out.abandoned {
-			d.log.Warn().Msg("processor did not return after cancellation; left running")
-		}
-	case out.panicked:
-		d.log.Error().Str("panic", out.err.Error()).Bytes("stack", out.stack).Msg("processor panicked")
-		w.deadLetter(runCtx, d, &meta, nil, KindPanic, out.err.Error())
-	case out.err != nil && IsPermanent(out.err):
-		w.deadLetter(runCtx, d, &meta, nil, KindPermanent, out.err.Error())
-	case out.err != nil && d.attempt >= w.MaxDeliver:
-		w.deadLetter(runCtx, d, &meta, nil, KindExhausted,
-			fmt.Sprintf("attempt %d of %d failed: %v", d.attempt, w.MaxDeliver, out.err))
-	case out.err != nil:
-		w.retry(runCtx, d, out.err)
-	case out.res == nil || out.res.Transcript == nil:
-		// A processor bug, and it will do the same next time.
-		w.deadLetter(runCtx, d, &meta, nil, KindPermanent, "processor returned no transcript and no error")
-	default:
-		w.finish(runCtx, d, meta, out.res, began, processing)
-	}
+	w.work(runCtx, procCtx, d, meta, began)
 }
 
 // settledAlready reports whether the call needs no more work, looking at
@@ -261,7 +213,9 @@ func (w *worker) process(ctx context.Context, meta CallMeta, audio io.Reader) ou
 // finish publishes the result, records the state and acknowledges the call,
 // in that order: if the worker dies in between, the redelivery finds the
 // result (see settledAlready) and does not process the call again.
-func (w *worker) finish(ctx context.Context, d *delivery, meta CallMeta, res *Result, began time.Time, processing time.Duration) {
+func (w *worker) finish(ctx context.Context, d *delivery, meta CallMeta, res *Result, attempt CallState, t callTiming) {
+	published := time.Now()
+	w.recordStage(ctx, d, attempt, StagePublishing)
 	rm := &ResultMessage{
 		Call:       meta,
 		Transcript: res.Transcript,
@@ -269,8 +223,8 @@ func (w *worker) finish(ctx context.Context, d *delivery, meta CallMeta, res *Re
 		WorkerID:   w.ID,
 		Attempt:    d.attempt,
 		Timings: ResultTimings{
-			QueueWait:  began.Sub(d.queued),
-			Processing: processing,
+			QueueWait:  t.began.Sub(d.queued),
+			Processing: t.processing,
 		},
 		ProcessedAt: time.Now().UTC(),
 	}
@@ -306,11 +260,11 @@ func (w *worker) finish(ctx context.Context, d *delivery, meta CallMeta, res *Re
 	}
 	w.ack(ctx, d)
 	w.transcribed.Add(1)
-	d.log.Info().
+	t.stages = append(t.stages, stageTime{StagePublishing, time.Since(published)})
+	w.c.activity.stagesDone(t.stages)
+	t.fields(d.log.Info(), d.queued).
 		Str("label", string(res.Decision.Label)).
-		Dur("queue_wait", rm.Timings.QueueWait).
-		Dur("processing", processing).
-		Dur("took", time.Since(began)).
+		Float64("audio_s", res.Transcript.Duration.Seconds()).
 		Uint64("result_seq", ack.Sequence).
 		Bool("result_duplicate", ack.Duplicate).
 		Bool("tokens_dropped", rm.TokensDropped).
@@ -398,7 +352,7 @@ func (w *worker) retry(ctx context.Context, d *delivery, cause error) {
 	}
 	w.nak(d, delay)
 	w.retried.Add(1)
-	d.log.Warn().Err(cause).Dur("retry_in", delay).Msg("call failed; will retry")
+	d.log.Warn().Err(cause).Float64("retry_in_ms", msec(delay)).Msg("call failed; will retry")
 }
 
 // handBack returns an unfinished call to the queue for immediate delivery to

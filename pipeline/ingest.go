@@ -72,7 +72,7 @@ func (c *Client) Ingest(ctx context.Context, meta CallMeta, audio io.Reader) (In
 		return res, fmt.Errorf("ingest %s: encode metadata: %w", id, err)
 	}
 
-	existing, created, err := c.claimState(ctx, id, CallState{State: StateReceived})
+	existing, created, err := c.claimState(ctx, id, CallState{State: StateReceived, ReceivedAt: time.Now().UTC()})
 	if err != nil {
 		return res, fmt.Errorf("ingest %s: %w", id, err)
 	}

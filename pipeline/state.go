@@ -56,6 +56,14 @@ type CallState struct {
 	CallAt time.Time `json:"call_at,omitzero"`
 	// By is the member of staff who recorded an objection.
 	By string `json:"by,omitempty"`
+	// ReceivedAt is when ingest queued the call; later states keep it.
+	ReceivedAt time.Time `json:"received_at,omitzero"`
+	// StartedAt is when the worker took the call for the current attempt
+	// (state transcribing).
+	StartedAt time.Time `json:"started_at,omitzero"`
+	// Stage is what the worker is doing with the call (state
+	// transcribing); the stage began at UpdatedAt.
+	Stage Stage `json:"stage,omitempty"`
 	// Revision is the KV revision of this entry; not stored in the value.
 	Revision uint64 `json:"-"`
 }
@@ -119,6 +127,9 @@ func (c *Client) putState(ctx context.Context, id string, st CallState) error {
 		}
 		if st.CallAt.IsZero() {
 			st.CallAt = cur.CallAt
+		}
+		if st.ReceivedAt.IsZero() {
+			st.ReceivedAt = cur.ReceivedAt
 		}
 		st.UpdatedAt = time.Now().UTC()
 		data, err := json.Marshal(st)

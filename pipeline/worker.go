@@ -169,6 +169,8 @@ func (w *worker) run(ctx context.Context) error {
 		return err
 	}
 	began := time.Now()
+	w.c.activity.slots.Add(int64(w.Concurrency))
+	defer w.c.activity.slots.Add(-int64(w.Concurrency))
 	w.log.Info().
 		Int("concurrency", w.Concurrency).
 		Float64("ack_wait_ms", msec(w.AckWait)).
@@ -216,9 +218,11 @@ fetching:
 			}
 			used++
 			wg.Add(1)
+			w.c.activity.busy.Add(1)
 			go func() {
 				defer wg.Done()
 				defer func() { <-slots }()
+				defer w.c.activity.busy.Add(-1)
 				w.handle(ctx, procCtx, msg)
 			}()
 		}

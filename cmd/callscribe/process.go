@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/callscribe/callscribe/classify"
+	"github.com/callscribe/callscribe/pipeline"
 	"github.com/callscribe/callscribe/transcribe"
 )
 
@@ -69,7 +70,8 @@ func newCallProcessor(ef *engineFlags, engine transcribe.Engine, c *classify.Cla
 	}
 }
 
-// process handles one recording. speakers names the channels of a stereo
+// process handles one recording, reporting each stage to the pipeline
+// worker running it, if any (pipeline.ReportStage). speakers names the channels of a stereo
 // recording (nil for the default handler, caller). Decode errors wrap
 // transcribe.ErrBadAudio: the input will never succeed.
 func (p *callProcessor) process(ctx context.Context, id string, r io.Reader, speakers []string) (*processed, error) {
@@ -87,6 +89,7 @@ func (p *callProcessor) process(ctx context.Context, id string, r io.Reader, spe
 		r = bytes.NewReader(data)
 	}
 	t0 := time.Now()
+	pipeline.ReportStage(ctx, pipeline.StageDecoding)
 	a, err := transcribe.Decode(r, p.decode)
 	if err != nil {
 		return nil, fmt.Errorf("decode %s: %w", id, err)
@@ -100,6 +103,7 @@ func (p *callProcessor) process(ctx context.Context, id string, r io.Reader, spe
 		out.Silent = true
 		out.Transcript = &transcribe.Transcript{Model: p.engine.Model(), Language: p.opts.Language, Duration: a.Duration()}
 	} else {
+		pipeline.ReportStage(ctx, pipeline.StageTranscribing)
 		tr, err := p.engine.Transcribe(ctx, a, p.opts)
 		if err != nil {
 			return nil, fmt.Errorf("transcribe %s: %w", id, err)
@@ -110,10 +114,12 @@ func (p *callProcessor) process(ctx context.Context, id string, r io.Reader, spe
 	t2 := time.Now()
 	out.Times.Transcribe = t2.Sub(t1)
 	rules := p.rules()
+	pipeline.ReportStage(ctx, pipeline.StageClassifying)
 	out.Decision = rules.Classify(out.Transcript)
 	t3 := time.Now()
 	out.Times.Classify = t3.Sub(t2)
 	if p.confirm != nil && !out.Silent && needsSecondOpinion(out.Decision) {
+		pipeline.ReportStage(ctx, pipeline.StageConfirming)
 		if err := p.secondOpinion(ctx, id, out, rules, speakers); err != nil {
 			return nil, err
 		}
