@@ -212,30 +212,3 @@ func (c *Client) CallIDs(ctx context.Context) ([]string, error) {
 	}
 	return out, nil
 }
-
-// Backlog is the transcription queue as the server sees it.
-type Backlog struct {
-	Waiting  uint64 // calls queued and not yet handed to a worker
-	InFlight int    // calls handed to a worker and not yet settled
-}
-
-// Backlog reads the shared consumer's counters; before any worker has
-// created the consumer, every queued call counts as waiting.
-func (c *Client) Backlog(ctx context.Context) (Backlog, error) {
-	cons, err := c.js.Consumer(ctx, StreamCalls, ConsumerTranscribers)
-	if errors.Is(err, jetstream.ErrConsumerNotFound) {
-		s, err := c.js.Stream(ctx, StreamCalls)
-		if err != nil {
-			return Backlog{}, fmt.Errorf("backlog: %w", bucketErr(StreamCalls, err))
-		}
-		return Backlog{Waiting: s.CachedInfo().State.Msgs}, nil
-	}
-	if err != nil {
-		return Backlog{}, fmt.Errorf("backlog: %w", err)
-	}
-	info, err := cons.Info(ctx)
-	if err != nil {
-		return Backlog{}, fmt.Errorf("backlog: %w", err)
-	}
-	return Backlog{Waiting: info.NumPending, InFlight: info.NumAckPending}, nil
-}
