@@ -40,6 +40,10 @@ type Client struct {
 	activity activity
 }
 
+// ErrNoServer means no NATS server answered at any of the URLs Connect was
+// given: nothing listens there, or it cannot be reached.
+var ErrNoServer = errors.New("no NATS server answers")
+
 // Option adjusts Connect.
 type Option func(*clientOptions)
 
@@ -177,6 +181,9 @@ func ConnectServers(ctx context.Context, urls []string, opts ...Option) (*Client
 
 	began := time.Now()
 	nc, err := nats.Connect(strings.Join(urls, ","), nopts...)
+	if errors.Is(err, nats.ErrNoServers) {
+		return nil, fmt.Errorf("connect %s: %w (%w)", where, ErrNoServer, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("connect %s: %w", where, err)
 	}
@@ -286,6 +293,10 @@ func checkCAFile(path string) error {
 	}
 	return nil
 }
+
+// RedactURLs is a comma-separated server list fit for messages: any
+// password in it is hidden.
+func RedactURLs(list string) string { return redactURLs(SplitURLs(list)) }
 
 // redactURLs joins urls for messages with any password in them hidden.
 func redactURLs(urls []string) string {

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
+	"fmt"
 
 	"github.com/nats-io/nats.go"
 	"github.com/rs/zerolog"
@@ -65,6 +67,14 @@ func (f *natsFlags) options(name string, logger zerolog.Logger) []pipeline.Optio
 	return opts
 }
 
+// connect dials the pipeline. When nothing answers, the error says what to
+// do about it rather than only what the NATS client saw.
 func (f *natsFlags) connect(ctx context.Context, name string, logger zerolog.Logger) (*pipeline.Client, error) {
-	return pipeline.Connect(ctx, f.url, f.options(name, logger)...)
+	c, err := pipeline.Connect(ctx, f.url, f.options(name, logger)...)
+	if errors.Is(err, pipeline.ErrNoServer) {
+		return nil, fmt.Errorf("no callscribe serve or NATS server answers at %s.\n"+
+			"Start the pipeline with 'scripts/callscribe serve' (in another terminal), or point this command "+
+			"at a running one with -nats URL (or CALLSCRIBE_NATS=URL)", pipeline.RedactURLs(f.url))
+	}
+	return c, err
 }

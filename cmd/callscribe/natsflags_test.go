@@ -97,3 +97,18 @@ func TestNATSFlagsServerList(t *testing.T) {
 		t.Errorf("connected to %s", got)
 	}
 }
+
+// With nothing listening, a command says so and how to start the pipeline,
+// not only what the NATS client saw; the password in the URL stays hidden.
+func TestNoServerAnsweringSaysWhatToDo(t *testing.T) {
+	for _, args := range [][]string{
+		{"status", "-nats", "nats://svc:s3cret@127.0.0.1:1", "call-0003"},
+		{"ingest", "-nats", "nats://svc:s3cret@127.0.0.1:1", "call-0003.wav"},
+	} {
+		code, _, stderr := runCLI(t, args...)
+		if code != 1 || !strings.Contains(stderr, "no callscribe serve or NATS server answers at nats://svc:xxxxx@127.0.0.1:1") ||
+			!strings.Contains(stderr, "scripts/callscribe serve") || !strings.Contains(stderr, "-nats URL") || strings.Contains(stderr, "s3cret") {
+			t.Errorf("%v: exit %d, stderr:\n%s", args, code, stderr)
+		}
+	}
+}
