@@ -16,19 +16,23 @@ import (
 
 func cmdStatus(ctx context.Context, args []string, stdout io.Writer) error {
 	var nf natsFlags
-	fs := newFlags("status", "[flags] CALL-ID...")
+	fs := newFlags("status", "[flags] CALL-ID... | -all")
 	nf.register(fs, "nats://"+pipeline.DefaultHost+":4222")
 	format := fs.String("format", "text", "text (state, decision, timestamped transcript) or json")
+	all := fs.Bool("all", false, "instead of named calls, list what the pipeline is doing: calls being transcribed (stage, since, attempts, worker), the backlog, recent failures")
+	failedWithin := fs.Duration("failed-within", 24*time.Hour, "with -all: count the calls that failed within this long")
 	auditKey := auditKeyFlag(fs)
-	as := fs.String("as", os.Getenv("USER"), "who is reading (your user name), for the audit trail")
+	as := fs.String("as", whoami(), "who is reading (your user name), for the audit trail")
 	role := fs.String("as-role", pipeline.RoleClinician, "your role, for the audit trail (what you can read is decided by your NATS credentials)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() == 0 {
-		return usageError{errors.New("no call ID given")}
-	}
-	if *format != "text" && *format != "json" {
+	switch {
+	case *all && fs.NArg() > 0:
+		return usageError{errors.New("-all lists every call in progress; give it no call IDs")}
+	case !*all && fs.NArg() == 0:
+		return usageError{errors.New("no call ID given (or -all for the calls being transcribed and queued)")}
+	case *format != "text" && *format != "json":
 		return usageError{fmt.Errorf("-format %q: want text or json", *format)}
 	}
 	logger := newLogger(os.Stderr)
@@ -37,6 +41,10 @@ func cmdStatus(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer client.Close()
+	if *all {
+		// States only, no content: nothing to audit.
+		return showOverview(ctx, client, *format, *failedWithin, stdout)
+	}
 	// Reading a transcript is audited; without an audit trail to write to
 	// (credentials that may append to it, a signing key), status shows the
 	// state and decision only. Clinicians read transcripts in the review UI,
@@ -58,8 +66,15 @@ func cmdStatus(ctx context.Context, args []string, stdout io.Writer) error {
 
 // callView is everything known about one call.
 type callView struct {
-	ID      string                  `json:"id"`
-	State   pipeline.CallState      `json:"state"`
+	ID    string             `json:"id"`
+	State pipeline.CallState `json:"state"`
+	// Summary is the state in words, as the text format prints it.
+	Summary string `json:"summary"`
+	// Ahead is how many calls wait before this one (received calls not yet
+	// handed to a worker, where the credentials may read the queue).
+	Ahead *int `json:"calls_ahead,omitempty"`
+	// At is when this was read, for the ages in Summary.
+	At      time.Time               `json:"at"`
 	Result  *pipeline.ResultMessage `json:"result,omitempty"`
 	Failure *pipeline.FailedMessage `json:"failure,omitempty"`
 }
@@ -67,11 +82,19 @@ type callView struct {
 // showCall prints a call; content (transcript, dead letter) only when
 // withContent, i.e. when the read is audited.
 func showCall(ctx context.Context, c *pipeline.Client, id, format string, w io.Writer, withContent bool) error {
-	v := callView{ID: id}
+	v := callView{ID: id, At: time.Now().UTC()}
 	var err error
-	if v.State, err = c.State(ctx, id); err != nil {
+	v.State, err = c.State(ctx, id)
+	if errors.Is(err, pipeline.ErrNotFound) {
+		return fmt.Errorf("no call with ID %q was ever received by the pipeline. Check the ID (ingest names a call after "+
+			"its file, without .wav, unless given -id or -meta); 'callscribe status -all' lists the calls queued and being "+
+			"transcribed, and the review UI those transcribed", id)
+	}
+	if err != nil {
 		return fmt.Errorf("status %s: %w", id, err)
 	}
+	v.Ahead = queuePosition(ctx, c, id, v.State)
+	v.Summary = describe(v.State, v.Ahead, v.At)
 	switch {
 	case !withContent:
 	case v.State.State == pipeline.StateTranscribed:
@@ -88,7 +111,7 @@ func showCall(ctx context.Context, c *pipeline.Client, id, format string, w io.W
 		enc.SetIndent("", "  ")
 		return enc.Encode(v)
 	}
-	fmt.Fprintf(w, "call %s: %s (updated %s, attempts %d)\n", id, v.State.State, v.State.UpdatedAt.Format(time.RFC3339), v.State.Attempts)
+	fmt.Fprintf(w, "call %s: %s\n", id, v.Summary)
 	if v.State.Reason != "" {
 		fmt.Fprintf(w, "reason: %s\n", v.State.Reason)
 	}

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/callscribe/callscribe/internal/natstest"
+	"github.com/callscribe/callscribe/pipeline"
+	"github.com/callscribe/callscribe/transcribe"
+)
+
+// heldProcessor is a TEST DOUBLE for the call processor: it reports the
+// stages the real one goes through and holds every call at transcribing
+// until released, so the test can ask about calls in flight and queued.
+type heldProcessor struct {
+	at      chan string
+	release chan struct{}
+}
+
+func (p heldProcessor) Process(ctx context.Context, meta pipeline.CallMeta, audio io.Reader) (*pipeline.Result, error) {
+	_, _ = io.Copy(io.Discard, audio)
+	pipeline.ReportStage(ctx, pipeline.StageDecoding)
+	pipeline.ReportStage(ctx, pipeline.StageTranscribing)
+	p.at <- meta.ID
+	select {
+	case <-p.release:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return &pipeline.Result{Transcript: &transcribe.Transcript{Model: "held (test double)", Duration: time.Second}}, nil
+}
+
+// statusCLI runs 'callscribe status' against url and returns its output.
+func statusCLI(t *testing.T, url string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	all := append([]string{"status", "-nats", url, "-audit-key", filepath.Join(t.TempDir(), "audit.key")}, args...)
+	return runCLI(t, all...)
+}
+
+// One call being transcribed, two queued behind it: 'status ID' says
+// "queued" with the calls ahead, or the stage with its attempt and worker;
+// 'status -all' lists the call in flight and the backlog, as text and JSON.
+func TestStatusShowsStagesAndBacklog(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, _ := natstest.Pipeline(t, zerolog.Nop())
+	url := c.Conn().ConnectedUrl()
+	for _, id := range []string{"busy-1", "wait-1", "wait-2"} {
+		if _, err := c.Ingest(ctx, meta(id), strings.NewReader("RIFF audio of "+id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := heldProcessor{at: make(chan string, 3), release: make(chan struct{})}
+	w := &pipeline.Worker{Client: c, Processor: p, ID: "w-test", PollWait: 200 * time.Millisecond, Log: zerolog.Nop()}
+	runCtx, stop := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); _ = w.Run(runCtx) }()
+	defer func() { stop(); wg.Wait() }()
+	defer close(p.release)
+	<-p.at
+	waitFor(t, func() bool { st, err := c.State(ctx, "busy-1"); return err == nil && st.Stage == pipeline.StageTranscribing })
+
+	checkOutput(t, url, []string{"busy-1"}, "call busy-1: transcribing for ", ", stage transcribing for ", ", attempt 1, worker w-test")
+	checkOutput(t, url, []string{"wait-2"}, "call wait-2: queued for ", "(received ", ", 1 call ahead of it")
+	checkOutput(t, url, []string{"-all"}, "1 call being transcribed:", "busy-1", "transcribing", "w-test",
+		"2 calls queued, the oldest (wait-1) received ", "No call failed in the last 24h.")
+
+	_, out, _ := statusCLI(t, url, "-format", "json", "wait-2")
+	var v callView
+	if err := json.Unmarshal([]byte(out), &v); err != nil || v.State.State != pipeline.StateReceived ||
+		v.Ahead == nil || *v.Ahead != 1 || !strings.HasPrefix(v.Summary, "queued for ") || v.State.ReceivedAt.IsZero() {
+		t.Errorf("status -format json wait-2: %v\n%s", err, out)
+	}
+	_, out, _ = statusCLI(t, url, "-all", "-format", "json")
+	var ov pipeline.Overview
+	if err := json.Unmarshal([]byte(out), &ov); err != nil || len(ov.InFlight) != 1 || ov.InFlight[0].ID != "busy-1" ||
+		ov.InFlight[0].Stage != pipeline.StageTranscribing || ov.Queued != 2 || ov.OldestQueuedID != "wait-1" {
+		t.Errorf("status -all -format json: %v\n%s", err, out)
+	}
+}
+
+// checkOutput runs status with args and checks it succeeds and says wants.
+func checkOutput(t *testing.T, url string, args []string, wants ...string) {
+	t.Helper()
+	code, out, errOut := statusCLI(t, url, args...)
+	for _, want := range wants {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("status %v: exit %d, no %q in:\n%s%s", args, code, want, out, errOut)
+		}
+	}
+}
+
+// An ID the pipeline never received is reported in plain words, with how
+// to find the calls there are; a known one (the control) is shown.
+func TestStatusOfUnknownCall(t *testing.T) {
+	c, _ := natstest.Pipeline(t, zerolog.Nop())
+	url := c.Conn().ConnectedUrl()
+	if _, err := c.Ingest(context.Background(), meta("known-1"), strings.NewReader("RIFF audio")); err != nil {
+		t.Fatal(err)
+	}
+	checkOutput(t, url, []string{"known-1"}, "call known-1: queued for ")
+	code, _, stderr := statusCLI(t, url, "nosuchcall")
+	if code != 1 || !strings.Contains(stderr, `no call with ID "nosuchcall" was ever received`) ||
+		!strings.Contains(stderr, "callscribe status -all") || strings.Contains(stderr, "not found") {
+		t.Errorf("status nosuchcall: exit %d, stderr:\n%s", code, stderr)
+	}
+	if code, _, stderr := statusCLI(t, url, "-all", "known-1"); code != 2 || !strings.Contains(stderr, "no call IDs") {
+		t.Errorf("status -all with an ID: exit %d, stderr:\n%s", code, stderr)
+	}
+}
+
+// waitFor polls cond until it holds; the bound guards against a hang, it
+// is not a speed assertion.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not reached")
+		}
+	}
+}
