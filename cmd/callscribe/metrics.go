@@ -63,7 +63,13 @@ func newMetrics(client *pipeline.Client) *metrics {
 		}),
 	}
 	reg.MustRegister(m.processed, m.deadLetter, m.rtf, m.deletions, m.objections,
-		backlogCollector{client},
+		backlogCollector{client}, stageHistogram(client),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "callscribe_workers", Help: "Calls this process's workers may hold at once (worker slots).",
+		}, func() float64 { return float64(client.WorkerLoad().Slots) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "callscribe_workers_busy", Help: "Worker slots of this process holding a call; utilisation is this over callscribe_workers.",
+		}, func() float64 { return float64(client.WorkerLoad().Busy) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "callscribe_build_info", Help: "Build of this process.",
 			ConstLabels: prometheus.Labels{"version": version, "go": runtime.Version()},
@@ -158,24 +164,45 @@ func cmdHealth(ctx context.Context, args []string, stdout io.Writer) error {
 var (
 	queueDepthDesc = prometheus.NewDesc("callscribe_queue_depth", "Calls waiting for a worker (-1: unknown).", nil, nil)
 	inFlightDesc   = prometheus.NewDesc("callscribe_in_flight", "Calls held by workers, all processes (-1: unknown).", nil, nil)
+	oldestAgeDesc  = prometheus.NewDesc("callscribe_queue_oldest_age_seconds",
+		"Age of the oldest call on the queue, waiting or being transcribed, since it was queued; 0 when the queue is empty (-1: unknown).", nil, nil)
 )
 
-// backlogCollector reports the queue from one read of the shared
-// consumer per scrape.
+// backlogCollector reports the queue from one read of its stream and one
+// of the shared consumer per scrape.
 type backlogCollector struct{ client *pipeline.Client }
 
 func (backlogCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- queueDepthDesc
 	ch <- inFlightDesc
+	ch <- oldestAgeDesc
 }
 
 func (b backlogCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	waiting, inFlight := -1.0, -1.0 // visible as "unknown" rather than a plausible zero
+	waiting, inFlight, oldest := -1.0, -1.0, -1.0 // visible as "unknown" rather than a plausible zero
 	if bl, err := b.client.Backlog(ctx); err == nil {
-		waiting, inFlight = float64(bl.Waiting), float64(bl.InFlight)
+		waiting, inFlight, oldest = float64(bl.Waiting), float64(bl.InFlight), 0
+		if !bl.Oldest.IsZero() {
+			oldest = max(time.Since(bl.Oldest).Seconds(), 0)
+		}
 	}
 	ch <- prometheus.MustNewConstMetric(queueDepthDesc, prometheus.GaugeValue, waiting)
 	ch <- prometheus.MustNewConstMetric(inFlightDesc, prometheus.GaugeValue, inFlight)
+	ch <- prometheus.MustNewConstMetric(oldestAgeDesc, prometheus.GaugeValue, oldest)
+}
+
+// stageHistogram times the stages of the calls this process's workers
+// transcribe, fed by the pipeline client they share.
+func stageHistogram(client *pipeline.Client) *prometheus.HistogramVec {
+	h := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "callscribe_stage_duration_seconds",
+		Help:    "Time each stage took, per call transcribed by this process (reading, decoding, transcribing, classifying, confirming, publishing).",
+		Buckets: []float64{0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600},
+	}, []string{"stage"})
+	client.OnStageDone(func(s pipeline.Stage, took time.Duration) {
+		h.WithLabelValues(string(s)).Observe(took.Seconds())
+	})
+	return h
 }

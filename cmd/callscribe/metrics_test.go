@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/rs/zerolog"
+
+	"github.com/callscribe/callscribe/internal/natstest"
+	"github.com/callscribe/callscribe/pipeline"
+)
+
+// While a call is transcribed and another waits, the metrics show a busy
+// worker slot and a queue with an age; once both are done, each stage's
+// histogram holds both calls and the queue is empty again.
+func TestMetricsShowStagesWorkersAndQueueAge(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, _ := natstest.Pipeline(t, zerolog.Nop())
+	m := newMetrics(c)
+	for _, id := range []string{"m-1", "m-2"} {
+		if _, err := c.Ingest(ctx, meta(id), strings.NewReader("RIFF audio of "+id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := heldProcessor{at: make(chan string, 2), release: make(chan struct{})}
+	w := &pipeline.Worker{Client: c, Processor: p, ID: "w-metrics", PollWait: 200 * time.Millisecond, Log: zerolog.Nop()}
+	runCtx, stop := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); _ = w.Run(runCtx) }()
+	defer func() { stop(); wg.Wait() }()
+	<-p.at
+
+	got := gather(t, m)
+	if got["callscribe_workers"] != 1 || got["callscribe_workers_busy"] != 1 || got["callscribe_queue_depth"] != 1 ||
+		got["callscribe_in_flight"] != 1 || got["callscribe_queue_oldest_age_seconds"] <= 0 {
+		t.Errorf("while transcribing: %v", got)
+	}
+	close(p.release)
+	waitFor(t, func() bool {
+		st, err := c.State(ctx, "m-2")
+		return err == nil && st.State == pipeline.StateTranscribed
+	})
+	got = gather(t, m)
+	for _, s := range []pipeline.Stage{pipeline.StageReading, pipeline.StageDecoding, pipeline.StageTranscribing, pipeline.StagePublishing} {
+		if n := got["callscribe_stage_duration_seconds_count{stage="+string(s)+"}"]; n != 2 {
+			t.Errorf("stage %s timed %v times, want 2: %v", s, n, got)
+		}
+	}
+	if got["callscribe_workers_busy"] != 0 || got["callscribe_queue_depth"] != 0 || got["callscribe_queue_oldest_age_seconds"] != 0 {
+		t.Errorf("when done: %v", got)
+	}
+}
+
+// gather scrapes the callscribe_ metrics as Prometheus would and returns
+// each sample, name with labels → value.
+func gather(t *testing.T, m *metrics) map[string]float64 {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	out := map[string]float64{}
+	for _, line := range strings.Split(rec.Body.String(), "\n") {
+		name, val, ok := strings.Cut(line, " ")
+		if !ok || !strings.HasPrefix(name, "callscribe_") {
+			continue
+		}
+		f, err := strconv.ParseFloat(val, 64)
+		if err != nil {
+			t.Fatalf("metrics line %q: %v", line, err)
+		}
+		out[strings.ReplaceAll(name, `"`, "")] = f
+	}
+	return out
+}
