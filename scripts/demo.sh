@@ -2,6 +2,7 @@
 # demo.sh — feed the 50 labelled dev calls in ../shared/calls/dev into a
 # running `scripts/callscribe serve`, so the review UI has proposals and
 # triage items to work on.
+#   scripts/demo.sh [FOLDER [HOW_MANY]]     e.g. scripts/demo.sh ../shared/calls/dev 10
 #
 # Each call gets metadata with an NHS *test* number (the 999 range is
 # reserved for testing and never issued to a patient), because a record
@@ -9,6 +10,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 dev=${1:-$here/../shared/calls/dev}
+limit=${2:-0}
 meta=$(mktemp -d)
 trap 'rm -rf "$meta"' EXIT
 
@@ -34,6 +36,7 @@ for wav in "$dev"/call-*.wav; do
  "handler_id": "demo", "nhs_number": "$nhs", "recording_consent": true}
 JSON
   files+=("$wav")
+  [ "$limit" -gt 0 ] && [ "${#files[@]}" -ge "$limit" ] && break
 done
 # Ingesting needs no whisper.cpp: a plain host build does it.
 (cd "$here" && go build -o "$meta/callscribe" ./cmd/callscribe)

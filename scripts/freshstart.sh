@@ -65,9 +65,16 @@ done
 healthy=$(elapsed)
 echo "freshstart: serve healthy ${healthy}s after a cold start" >&2
 
-scripts/callscribe ingest -wait 15m ../shared/calls/dev/call-0003.wav >"$work/result.json"
+scripts/callscribe ingest -wait 15m ../shared/calls/dev/call-0003.wav >"$work/result.txt"
 first=$(elapsed)
-scripts/callscribe status call-0003 | tee "$work/status.txt" >&2
-grep -q '"label"' "$work/result.json" || { echo "freshstart: ingest -wait printed no result" >&2; exit 1; }
+grep -q '^label: ' "$work/result.txt" || { echo "freshstart: ingest -wait printed no decision:" >&2; cat "$work/result.txt" >&2; exit 1; }
+# status reads a transcript, so it must be audited as the person running it.
+scripts/callscribe status call-0003 >"$work/status.txt" 2>&1
+head -n 3 "$work/status.txt" >&2
+if grep -q 'audit event not written' "$work/status.txt" || ! grep -q '^label: ' "$work/status.txt"; then
+  echo "freshstart: status did not show the call with an audited read:" >&2
+  grep -v '^  \[' "$work/status.txt" >&2
+  exit 1
+fi
 echo "freshstart: first call transcribed ${first}s after a cold start (healthy at ${healthy}s)" >&2
 echo "freshstart: sid root $(du -sh "$HOME/.cache/callscribe/sidroot" | cut -f1), model cache $(du -sh "$HOME/.cache/callscribe/models" | cut -f1), Go caches $(du -sh "$HOME/go" "$HOME/.cache/go-build" 2>/dev/null | cut -f1 | tr '\n' ' ')" >&2
