@@ -79,7 +79,7 @@ func (s *Server) queue(w http.ResponseWriter, r *http.Request, sess *session) {
 	}
 	sort.Strings(lineList)
 	s.render(w, http.StatusOK, "queue.html", s.page(sess, "Review queue", map[string]any{
-		"Items": items, "Filter": q, "Lines": lineList,
+		"Items": items, "Filter": q, "Lines": lineList, "Backlog": s.backlogLine(r.Context()),
 		"States": []review.State{review.StateTriage, review.StateProposed, review.StateConfirmed, review.StateAmended, review.StateRejected, review.StateAdministrative},
 	}))
 }

@@ -66,6 +66,9 @@ type Config struct {
 	OIDC *OIDCConfig
 	// Audit, if set, receives an event for every request on a call.
 	Audit *audit.Log
+	// Backlog, if set, says on the queue page how many calls are still
+	// being transcribed or waiting for it.
+	Backlog Backlog
 }
 
 // Server serves the review UI.

@@ -20,6 +20,9 @@ import (
 	"github.com/callscribe/callscribe/web"
 )
 
+// The review UI learns the transcription backlog from the pipeline's client.
+var _ web.Backlog = (*pipeline.Client)(nil)
+
 // webFlags configure the review UI that serve runs beside the workers.
 type webFlags struct {
 	addr, accounts, cert, key, baseURL string
@@ -78,7 +81,8 @@ func (f *webFlags) start(ctx context.Context, store *review.Store, trail *audit.
 	if created {
 		logger.Warn().Str("file", f.accounts+".initial-passwords").Msg("review UI accounts created; initial passwords are in this file: hand them out, then delete it")
 	}
-	wcfg := web.Config{Store: store, Accounts: accts, Log: logger, IdleTimeout: f.idle, InsecureCookies: f.insecureCookies, Audit: trail}
+	wcfg := web.Config{Store: store, Accounts: accts, Log: logger, IdleTimeout: f.idle, InsecureCookies: f.insecureCookies, Audit: trail,
+		Backlog: store.Pipeline()}
 	if f.oidc.Issuer != "" {
 		oc := f.oidc
 		oc.RoleMap = map[string]string{}
