@@ -24,4 +24,3 @@ func TestConnectNoServerIsErrNoServer(t *testing.T) {
 	}
 	c.Close()
 }
-

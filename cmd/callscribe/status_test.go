@@ -67,7 +67,10 @@ func TestStatusShowsStagesAndBacklog(t *testing.T) {
 	defer func() { stop(); wg.Wait() }()
 	defer close(p.release)
 	<-p.at
-	waitFor(t, func() bool { st, err := c.State(ctx, "busy-1"); return err == nil && st.Stage == pipeline.StageTranscribing })
+	waitFor(t, func() bool {
+		st, err := c.State(ctx, "busy-1")
+		return err == nil && st.Stage == pipeline.StageTranscribing
+	})
 
 	checkOutput(t, url, []string{"busy-1"}, "call busy-1: transcribing for ", ", stage transcribing for ", ", attempt 1, worker w-test")
 	checkOutput(t, url, []string{"wait-2"}, "call wait-2: queued for ", "(received ", ", 1 call ahead of it")
