@@ -124,7 +124,7 @@ func serveWithWorkers(ctx context.Context, fs *flag.FlagSet, ef *engineFlags, nf
 		return err
 	}
 	defer engine.Close()
-	logger.Info().Str("model", engine.Model()).Dur("model_load", engine.LoadTime()).
+	logger.Info().Str("model", engine.Model()).Int64("model_load_ms", engine.LoadTime().Milliseconds()).
 		Int("workers", *workers).Int("threads", ef.threads).Str("rules", rules.Current().Version()).
 		Msg("worker role ready")
 
