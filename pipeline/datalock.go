@@ -74,3 +74,18 @@ func (l *dataLock) release() {
 		l.f = nil
 	}
 }
+
+// CheckDataDir fails with ErrDataInUse when a running process holds dir, so
+// that serve can refuse before it spends seconds loading a model;
+// StartEmbedded takes the lock for real.
+func CheckDataDir(dir string) error {
+	if _, err := os.Stat(filepath.Join(dir, lockFileName)); err != nil {
+		return nil // never used: nothing to hold it
+	}
+	l, err := lockDataDir(dir, "")
+	if err != nil {
+		return err
+	}
+	l.release()
+	return nil
+}

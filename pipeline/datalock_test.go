@@ -29,7 +29,16 @@ func TestEmbeddedRefusesDataFolderInUse(t *testing.T) {
 	if want := fmt.Sprintf("pid %d", os.Getpid()); !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "-data") {
 		t.Errorf("message %q should name the holder (%s) and say how to use another folder", err, want)
 	}
+	if err := pipeline.CheckDataDir(dir); !errors.Is(err, pipeline.ErrDataInUse) {
+		t.Errorf("CheckDataDir while held: %v, want ErrDataInUse", err)
+	}
 	first.Shutdown()
+	if err := pipeline.CheckDataDir(dir); err != nil {
+		t.Errorf("CheckDataDir after the holder stopped: %v", err)
+	}
+	if err := pipeline.CheckDataDir(t.TempDir()); err != nil {
+		t.Errorf("CheckDataDir of a new folder: %v", err)
+	}
 	again, err := pipeline.StartEmbedded(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("start after the first stopped: %v", err)

@@ -73,6 +73,11 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if nf.url == "" {
+		if err := pipeline.CheckDataDir(*data); err != nil {
+			return err
+		}
+	}
 	logger := newLogger(os.Stderr)
 	plan := servePlan{data: *data, listen: *listen, port: *port, workers: *workers, ackWait: *ackWait,
 		maxDeliver: *maxDeliver, grace: *grace, replicas: *replicas, storeKey: key, users: users, metrics: *metricsAddr, auditKey: *auditKey}
