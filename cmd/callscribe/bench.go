@@ -16,7 +16,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/rs/zerolog"
 
 	"github.com/callscribe/callscribe/pipeline"
@@ -198,33 +197,25 @@ func runBench(ctx context.Context, ef *engineFlags, cfg benchConfig, corpus []be
 	settled := make(chan struct{}, len(corpus))
 	// Results and dead letters are watched on plain subscriptions, which see
 	// each message as it is published, for arrival times.
-	sub, err := client.Conn().Subscribe("calls.*.>", func(m *nats.Msg) {
-		arrived := time.Now()
-		id := m.Subject[strings.LastIndexByte(m.Subject, '.')+1:]
+	stopWatch, err := client.WatchOutcomes(func(o pipeline.Outcome) {
 		mu.Lock()
 		defer mu.Unlock()
-		switch {
-		case strings.HasPrefix(m.Subject, "calls.transcribed."):
-			var r pipeline.ResultMessage
-			if json.Unmarshal(m.Data, &r) != nil {
-				return
-			}
-			st := run.calls[id]
-			st.Processing = r.Timings.Processing
-			st.Overhead = arrived.Sub(ingested[id]) - r.Timings.QueueWait - r.Timings.Processing
-			st.Reference = refs[id]
-			run.calls[id] = st
-		case strings.HasPrefix(m.Subject, "calls.failed."):
+		if o.Failed != nil {
 			run.Failed++
-		default:
+			settled <- struct{}{}
 			return
 		}
+		st := run.calls[o.ID]
+		st.Processing = o.Result.Timings.Processing
+		st.Overhead = o.Arrived.Sub(ingested[o.ID]) - o.Result.Timings.QueueWait - o.Result.Timings.Processing
+		st.Reference = refs[o.ID]
+		run.calls[o.ID] = st
 		settled <- struct{}{}
 	})
 	if err != nil {
 		return nil, err
 	}
-	defer sub.Unsubscribe()
+	defer stopWatch()
 
 	proc := pipelineProcessor{p: newCallProcessor(&e, engine, c), observe: func(id string, out *processed) {
 		mu.Lock()

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,7 +12,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -89,20 +87,17 @@ func (m *metrics) observe(label classify.Label, audio, processing time.Duration)
 }
 
 // watchDeadLetters counts dead letters by kind until ctx ends.
-func (m *metrics) watchDeadLetters(ctx context.Context, nc *nats.Conn) error {
-	sub, err := nc.Subscribe("calls.failed.*", func(msg *nats.Msg) {
-		var f struct {
-			Kind string `json:"kind"`
-		}
-		if json.Unmarshal(msg.Data, &f) == nil && f.Kind != "" {
-			m.deadLetter.WithLabelValues(f.Kind).Inc()
+func (m *metrics) watchDeadLetters(ctx context.Context, client *pipeline.Client) error {
+	stop, err := client.WatchOutcomes(func(o pipeline.Outcome) {
+		if o.Failed != nil && o.Failed.Kind != "" {
+			m.deadLetter.WithLabelValues(string(o.Failed.Kind)).Inc()
 		}
 	})
 	if err != nil {
 		return fmt.Errorf("metrics: watch dead letters: %w", err)
 	}
 	<-ctx.Done()
-	return sub.Unsubscribe()
+	return stop()
 }
 
 // serveMetrics offers /metrics and /healthz (200 while connected to NATS)
@@ -111,7 +106,7 @@ func (m *metrics) serve(ctx context.Context, addr string, client *pipeline.Clien
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
-		if !client.Conn().IsConnected() {
+		if !client.Connected() {
 			http.Error(w, "not connected to NATS", http.StatusServiceUnavailable)
 			return
 		}

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 
-	"github.com/nats-io/nats.go"
 	"github.com/rs/zerolog"
 
 	"github.com/callscribe/callscribe/pipeline"
@@ -26,7 +25,7 @@ type natsFlags struct {
 	tlsKey   string
 	// extra are connection options set by the program, not by flags
 	// (serve's own credentials for its embedded server).
-	extra []nats.Option
+	extra []pipeline.Option
 }
 
 func (f *natsFlags) register(fs *flag.FlagSet, def string) {
@@ -61,9 +60,7 @@ func (f *natsFlags) options(name string, logger zerolog.Logger) []pipeline.Optio
 	if f.tlsCA != "" || f.tlsCert != "" || f.tlsKey != "" {
 		opts = append(opts, pipeline.WithTLS(f.tlsCA, f.tlsCert, f.tlsKey))
 	}
-	if len(f.extra) > 0 {
-		opts = append(opts, pipeline.WithNATSOptions(f.extra...))
-	}
+	opts = append(opts, f.extra...)
 	return opts
 }
 

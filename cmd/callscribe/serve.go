@@ -15,7 +15,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/rs/zerolog"
 
 	"github.com/callscribe/callscribe/audit"
@@ -177,7 +176,7 @@ func serveRoles(ctx context.Context, nf *natsFlags, wf *webFlags, rf *retentionF
 		url = srv.ClientURL()
 		for _, u := range plan.users {
 			if u.Role == pipeline.RoleService {
-				nf.extra = append(nf.extra, nats.UserInfo(u.Name, u.Password))
+				nf.extra = append(nf.extra, pipeline.WithUserPassword(u.Name, u.Password))
 				break
 			}
 		}
@@ -218,7 +217,7 @@ func serveRoles(ctx context.Context, nf *natsFlags, wf *webFlags, rf *retentionF
 	m.trail = trail
 	if plan.metrics != "" {
 		run("metrics", func(ctx context.Context) error { return m.serve(ctx, plan.metrics, client, logger) })
-		run("metrics", func(ctx context.Context) error { return m.watchDeadLetters(ctx, client.Conn()) })
+		run("metrics", func(ctx context.Context) error { return m.watchDeadLetters(ctx, client) })
 	}
 	if roles["web"] {
 		stopWeb, err := wf.start(ctx, store, trail, logger)
