@@ -204,12 +204,20 @@ lap check
 # HEALTHCHECK (`callscribe health`, asking serve's /healthz) passes.
 token=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 # Podman would hand the health check's timer to systemd, which these machines
-# do not run; `podman healthcheck run` below runs it by hand. Its complaint
-# about that is dropped from stderr.
-nosystemd() { grep -v 'unable to get systemd connection' >&2 || true; }
-cid=$(podman "${run_opts[@]}" run -d --pull=never --network none "${ulimits[@]}" \
+# do not run; `podman healthcheck run` below runs it by hand. nosystemd drops
+# podman's complaint about that from stderr (through a file: conmon keeps the
+# stderr it was given open, so a pipe would never close).
+nosystemd() {
+  local err rc=0
+  err=$(mktemp)
+  "$@" 2>"$err" || rc=$?
+  grep -v 'unable to get systemd connection' "$err" >&2 || true
+  rm -f "$err"
+  return $rc
+}
+cid=$(nosystemd podman "${run_opts[@]}" run -d --pull=never --network none "${ulimits[@]}" \
   -e CALLSCRIBE_TOKEN="$token" -e CALLSCRIBE_MODEL=tiny.en \
-  -v "$vols/models:/models:ro" "$image" 2> >(nosystemd)) || die "podman run -d $image (serve) failed (above)"
+  -v "$vols/models:/models:ro" "$image") || die "podman run -d $image (serve) failed (above)"
 [ -n "$(podman image inspect --format '{{.HealthCheck}}' "$image" | grep -v '^<nil>$')" ] \
   || die "$image has no HEALTHCHECK (built in OCI format?)"
 health=""
@@ -224,10 +232,10 @@ if [ "$health" != healthy ]; then
   podman logs "$cid" 2>&1 | tail -n 20 >&2
   die "serve in $image did not become healthy within 60 s (its last log lines above; 'podman healthcheck run' says ${health:-unhealthy})"
 fi
-podman "${run_opts[@]}" stop -t 40 "$cid" >/dev/null 2> >(nosystemd)
+nosystemd podman "${run_opts[@]}" stop -t 40 "$cid" >/dev/null
 code=$(podman inspect --format '{{.State.ExitCode}}' "$cid")
 [ "$code" = 0 ] || { podman logs "$cid" 2>&1 | tail -n 20 >&2; die "serve exited $code on SIGTERM, not 0 (its last log lines above)"; }
-podman rm -v "$cid" >/dev/null 2> >(nosystemd); cid=""
+nosystemd podman rm -v "$cid" >/dev/null; cid=""
 say "serve check passed: healthy, then stopped cleanly on SIGTERM"
 lap serve
 say "$image: $((size / 1000000)) MB"
