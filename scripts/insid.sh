@@ -43,6 +43,8 @@ mkdir -p "$gomodcache" "$gocache" "$modelcache"
 binds=("$here" "$goroot" "$gomodcache" "$gocache" "$modelcache" /proc /dev /sys)
 shared=$(cd "$here/.." && pwd)/shared
 [ -d "$shared" ] && binds+=("$shared")
+# The host's word lists (wbritish: the fuzzy drug-name test reads one).
+[ -d /usr/share/dict ] && binds+=(/usr/share/dict)
 for b in ${CALLSCRIBE_EXTRA_BINDS:-}; do
   [ -e "$b" ] || { echo "insid: CALLSCRIBE_EXTRA_BINDS names $b, which does not exist" >&2; exit 1; }
   binds+=("$(realpath "$b")")
