@@ -71,6 +71,9 @@ cleanup() {
   return 0
 }
 trap cleanup EXIT
+if [ "${CALLSCRIBE_IMAGE_CHECK:-1}" != 0 ] && [ ! -f "$wav" ]; then
+  die "$wav not found: the check needs ../shared beside the repository (or CALLSCRIBE_IMAGE_WAV=FILE.wav, or CALLSCRIBE_IMAGE_CHECK=0 to build only)"
+fi
 
 [ "$(id -u)" = 0 ] || die "needs root (debootstrap and podman's system storage); run it as root, e.g. sudo $0 $*"
 missing=""
@@ -158,7 +161,7 @@ say "building $image (VERSION=$version) from $context"
 podman build --format docker --layers="${CALLSCRIBE_IMAGE_LAYERS:-false}" --isolation chroot \
     --pull=never --network host "${mounts[@]}" \
     --build-arg VERSION="$version" -t "$image" -f "$context/Dockerfile" "$context" \
-  || die "podman build failed (its output is above); a RUN step that cannot fetch points at the mirror ($mirror) or the Go module proxy (go env GOPROXY)"
+  || die "podman build failed at the step shown above: a fetch that fails points at the mirror ($mirror) or the Go module proxy ($(go env GOPROXY 2>/dev/null || echo GOPROXY)); a compile error is in the source given (the work tree, uncommitted changes included; CALLSCRIBE_IMAGE_REV=HEAD builds the last commit)"
 new=$(podman image inspect --format '{{.Id}}' "$image")
 if [ -n "$old" ] && [ "$old" != "$new" ]; then podman rmi "$old" >/dev/null 2>&1 || true; fi
 size=$(podman image inspect --format '{{.Size}}' "$image")
@@ -171,7 +174,6 @@ if [ "${CALLSCRIBE_IMAGE_CHECK:-1}" = 0 ]; then
   printf 'image: %s\n' "${times[@]}" >&2
   exit 0
 fi
-[ -f "$wav" ] || die "$wav not found: the check needs ../shared beside the repository (or CALLSCRIBE_IMAGE_WAV=FILE.wav)"
 "$here/scripts/testmodel.sh" tiny.en || die "no test model: scripts/testmodel.sh tiny.en failed (above)"
 model=${CALLSCRIBE_MODEL_CACHE:-$HOME/.cache/callscribe/models}/ggml-tiny.en.bin
 [ -f "$model" ] || die "scripts/testmodel.sh passed but $model is missing; set CALLSCRIBE_MODEL_CACHE to where it put the model"
