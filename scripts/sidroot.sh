@@ -69,7 +69,7 @@ if [ -f "$root/.callscribe-stamp" ] && [ "$(cat "$root/.callscribe-stamp")" = "$
 fi
 
 if [ "$(id -u)" != 0 ]; then
-  echo "sidroot: building the sid root needs root (debootstrap, chroot)" >&2
+  echo "sidroot: building the sid root at $root needs root (debootstrap, chroot): run 'sudo scripts/sidroot.sh' once, with CALLSCRIBE_SIDROOT=$root; later commands need no root" >&2
   exit 1
 fi
 command -v debootstrap >/dev/null || { apt-get update -qq && apt-get install -y -qq debootstrap >/dev/null; }
