@@ -5,7 +5,6 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,18 +23,7 @@ func TestMetricsShowStagesWorkersAndQueueAge(t *testing.T) {
 	defer cancel()
 	c, _ := natstest.Pipeline(t, zerolog.Nop())
 	m := newMetrics(c)
-	for _, id := range []string{"m-1", "m-2"} {
-		if _, err := c.Ingest(ctx, meta(id), strings.NewReader("RIFF audio of "+id)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	p := heldProcessor{at: make(chan string, 2), release: make(chan struct{})}
-	w := &pipeline.Worker{Client: c, Processor: p, ID: "w-metrics", PollWait: 200 * time.Millisecond, Log: zerolog.Nop()}
-	runCtx, stop := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); _ = w.Run(runCtx) }()
-	defer func() { stop(); wg.Wait() }()
+	p := startHeld(ctx, t, c, "w-metrics", "m-1", "m-2")
 	<-p.at
 
 	got := gather(t, m)

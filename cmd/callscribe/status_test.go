@@ -38,6 +38,25 @@ func (p heldProcessor) Process(ctx context.Context, meta pipeline.CallMeta, audi
 	return &pipeline.Result{Transcript: &transcribe.Transcript{Model: "held (test double)", Duration: time.Second}}, nil
 }
 
+// startHeld ingests the calls ids on c and starts a worker (ID worker)
+// whose processor is the held double; the worker stops when the test ends.
+func startHeld(ctx context.Context, t *testing.T, c *pipeline.Client, worker string, ids ...string) heldProcessor {
+	t.Helper()
+	for _, id := range ids {
+		if _, err := c.Ingest(ctx, meta(id), strings.NewReader("RIFF audio of "+id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := heldProcessor{at: make(chan string, len(ids)), release: make(chan struct{})}
+	w := &pipeline.Worker{Client: c, Processor: p, ID: worker, PollWait: 200 * time.Millisecond, Log: zerolog.Nop()}
+	runCtx, stop := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); _ = w.Run(runCtx) }()
+	t.Cleanup(func() { stop(); wg.Wait() })
+	return p
+}
+
 // statusCLI runs 'callscribe status' against url and returns its output.
 func statusCLI(t *testing.T, url string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
@@ -53,18 +72,7 @@ func TestStatusShowsStagesAndBacklog(t *testing.T) {
 	defer cancel()
 	c, _ := natstest.Pipeline(t, zerolog.Nop())
 	url := c.Conn().ConnectedUrl()
-	for _, id := range []string{"busy-1", "wait-1", "wait-2"} {
-		if _, err := c.Ingest(ctx, meta(id), strings.NewReader("RIFF audio of "+id)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	p := heldProcessor{at: make(chan string, 3), release: make(chan struct{})}
-	w := &pipeline.Worker{Client: c, Processor: p, ID: "w-test", PollWait: 200 * time.Millisecond, Log: zerolog.Nop()}
-	runCtx, stop := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); _ = w.Run(runCtx) }()
-	defer func() { stop(); wg.Wait() }()
+	p := startHeld(ctx, t, c, "w-test", "busy-1", "wait-1", "wait-2")
 	defer close(p.release)
 	<-p.at
 	waitFor(t, func() bool {
