@@ -49,7 +49,9 @@ host_view() {
   for so in "$lib"/ggml/backends*/libggml-*.so; do
     [ -e "$so" ] && ln -sfn "$so" "$host/$(basename "$so")"
   done
-  # GPU driver libraries from the host (ldconfig's cache), first on the rpath.
+  # GPU driver libraries from the host (ldconfig's cache), first on the rpath;
+  # links left dangling by a driver removed or upgraded go first.
+  find "$host" -xtype l -delete
   { ldconfig -p 2>/dev/null || true; } | { grep -oE '/[^ ]*/lib(cuda|nvidia-[a-z-]+|nvcuvid)\.so\.[0-9]+$' || true; } | while read -r so; do
     ln -sfn "$so" "$host/$(basename "$so")"
   done
