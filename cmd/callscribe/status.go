@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/callscribe/callscribe/audit"
 	"github.com/callscribe/callscribe/pipeline"
 )
@@ -56,12 +58,25 @@ func cmdStatus(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	who := audit.Actor{User: *as, Role: *role}
 	for _, id := range fs.Args() {
-		if err := showCall(ctx, client, id, *format, stdout, trail != nil); err != nil {
+		if err := showCall(ctx, client, id, *format, stdout, auditRead(ctx, trail, logger, who, id)); err != nil {
 			return err
 		}
-		appendAll(ctx, trail, logger, audit.Allow(who, audit.ActionRead, audit.Object{Kind: audit.KindTranscript, ID: id}, audit.PurposeDirectCare))
 	}
 	return nil
+}
+
+// auditRead records the read of a call's transcript before it happens and
+// reports whether it did: a read that cannot be audited does not happen.
+func auditRead(ctx context.Context, trail *audit.Log, logger zerolog.Logger, who audit.Actor, id string) bool {
+	if trail == nil {
+		return false
+	}
+	e := audit.Allow(who, audit.ActionRead, audit.Object{Kind: audit.KindTranscript, ID: id}, audit.PurposeDirectCare)
+	if _, err := trail.Append(ctx, e); err != nil {
+		logger.Error().Err(err).Str("call_id", id).Msg("audit event not written: transcript not shown")
+		return false
+	}
+	return true
 }
 
 // callView is everything known about one call.

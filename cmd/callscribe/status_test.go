@@ -12,6 +12,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/callscribe/callscribe/audit"
 	"github.com/callscribe/callscribe/internal/natstest"
 	"github.com/callscribe/callscribe/pipeline"
 	"github.com/callscribe/callscribe/transcribe"
@@ -138,4 +139,41 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not reached")
 		}
 	}
+}
+
+// status shows a transcript only once its read is in the audit trail: with
+// a reader the trail refuses (no user name), the state and decision are
+// shown and the transcript is not; with a named reader (the control), it is.
+func TestStatusShowsTranscriptOnlyWhenTheReadIsAudited(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, _ := natstest.Pipeline(t, zerolog.Nop())
+	url := c.Conn().ConnectedUrl()
+	if _, err := audit.Open(ctx, c, audit.Config{Signer: mustKey(t)}); err != nil { // serve makes the trail
+		t.Fatal(err)
+	}
+	p := startHeld(ctx, t, c, "w-audit", "read-1")
+	<-p.at
+	close(p.release)
+	waitFor(t, func() bool {
+		st, err := c.State(ctx, "read-1")
+		return err == nil && st.State == pipeline.StateTranscribed
+	})
+	code, out, _ := statusCLI(t, url, "-as", "", "read-1")
+	if code != 0 || !strings.Contains(out, "call read-1: transcribed") || strings.Contains(out, "transcript (") {
+		t.Errorf("unauditable read: exit %d, want the state without the transcript:\n%s", code, out)
+	}
+	code, out, _ = statusCLI(t, url, "-as", "dr.khan", "read-1")
+	if code != 0 || !strings.Contains(out, "transcript (held (test double)") {
+		t.Errorf("audited read: exit %d, want the transcript:\n%s", code, out)
+	}
+}
+
+func mustKey(t *testing.T) *audit.Signer {
+	t.Helper()
+	k, err := audit.LoadOrCreateKey(filepath.Join(t.TempDir(), "audit.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }
