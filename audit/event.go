@@ -58,13 +58,17 @@ const (
 	PurposeAudit          Purpose = "audit"
 )
 
-// Outcome says whether access was granted.
+// Outcome says whether access was granted and, for an action, whether it
+// was carried out.
 type Outcome string
 
-// Outcomes.
+// Outcomes. Failed is access that was granted but did not happen (a
+// conflict, a server error): recording it as allowed would claim a change
+// or a read that never took place.
 const (
 	Allowed Outcome = "allowed"
 	Denied  Outcome = "denied"
+	Failed  Outcome = "failed"
 )
 
 // MaxReasonLen bounds Event.Reason in characters: room for "role admin may
@@ -129,6 +133,11 @@ func Deny(a Actor, action Action, obj Object, purpose Purpose, reason string) Ev
 	return Event{User: a.User, Role: a.Role, Action: action, Object: obj, Purpose: purpose, Outcome: Denied, Reason: reason}
 }
 
+// Fail is the event for access that was allowed but failed, with why.
+func Fail(a Actor, action Action, obj Object, purpose Purpose, reason string) Event {
+	return Event{User: a.User, Role: a.Role, Action: action, Object: obj, Purpose: purpose, Outcome: Failed, Reason: reason}
+}
+
 // Actor is who acted.
 func (e Event) Actor() Actor { return Actor{User: e.User, Role: e.Role} }
 
@@ -159,8 +168,10 @@ func (e Event) Validate() error {
 	if !tokenPattern.MatchString(string(e.Purpose)) {
 		bad("purpose %q: want a short lower-case token", e.Purpose)
 	}
-	if e.Outcome != Allowed && e.Outcome != Denied {
-		bad("outcome %q: want allowed or denied", e.Outcome)
+	switch e.Outcome {
+	case Allowed, Denied, Failed:
+	default:
+		bad("outcome %q: want allowed, denied or failed", e.Outcome)
 	}
 	if err := checkReason(e.Reason); err != nil {
 		bad("reason: %v", err)

@@ -312,6 +312,7 @@ func TestAuditValidateRefusesContent(t *testing.T) {
 		"sentence as purpose":    audit.Allow(clinician, audit.ActionRead, obj, "because he said so"),
 		"no user":                audit.Allow(audit.Actor{Role: "clinician"}, audit.ActionRead, obj, audit.PurposeDirectCare),
 		"no outcome":             {User: "x", Role: "clinician", Action: audit.ActionRead, Object: obj, Purpose: audit.PurposeReview},
+		"unknown outcome":        {User: "x", Role: "clinician", Action: audit.ActionRead, Object: obj, Purpose: audit.PurposeReview, Outcome: "maybe"},
 	}
 	for name, ev := range bad {
 		if _, err := env.log.Append(bg(t), ev); !errors.Is(err, audit.ErrInvalidEvent) {
@@ -322,9 +323,14 @@ func TestAuditValidateRefusesContent(t *testing.T) {
 	if _, err := env.log.Append(bg(t), ok); err != nil {
 		t.Fatalf("valid event: %v", err)
 	}
+	// An action that was allowed but did not happen is its own outcome.
+	failed := audit.Fail(clinician, audit.ActionUpdate, obj, audit.PurposeReview, "HTTP 409 Conflict")
+	if _, err := env.log.Append(bg(t), failed); err != nil {
+		t.Fatalf("failed event: %v", err)
+	}
 	all, _, _ := env.log.ReadAll(bg(t))
-	if len(all) != 1 {
-		t.Fatalf("stream holds %d entries, want only the valid one", len(all))
+	if len(all) != 2 || all[1].Event.Outcome != audit.Failed {
+		t.Fatalf("stream holds %d entries, want only the 2 valid ones, the last failed", len(all))
 	}
 }
 
