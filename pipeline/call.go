@@ -172,9 +172,10 @@ func decodeCallMeta(data []byte) (CallMeta, error) {
 	return m, nil
 }
 
-// checkPrintable rejects over-long values, invalid UTF-8 and control
+// checkPrintable rejects over-long values, invalid UTF-8, control
 // characters (newlines, escapes), which have no place in these fields and
-// would corrupt logs and downstream CSV exports.
+// would corrupt logs and downstream CSV exports, and invisible characters
+// (see invisible), which make a value read as something it is not.
 func checkPrintable(v string, max int) error {
 	if !utf8.ValidString(v) {
 		return errors.New("not valid UTF-8")
@@ -186,8 +187,32 @@ func checkPrintable(v string, max int) error {
 		if unicode.IsControl(r) {
 			return fmt.Errorf("control character %U", r)
 		}
+		if why := invisible(r); why != "" {
+			return fmt.Errorf("%s %U: it changes how the value reads without being seen", why, r)
+		}
 	}
 	return nil
+}
+
+// invisible names the kind of a character that is not drawn but changes
+// how text around it is drawn or compared, "" for others. A right-to-left
+// override (U+202E) makes a line name read "niam-aps" as "spa-main"; a
+// zero-width space (U+200B) makes two handler IDs that look the same
+// differ. Metadata is shown to clinicians and matched by staff, so such
+// characters are refused at ingest rather than escaped on every page.
+// Format characters (Cf: bidi controls, isolates, zero-width joiners, the
+// BOM), line and paragraph separators (U+2028, U+2029) and private-use
+// characters (whose look depends on the font) are refused.
+func invisible(r rune) string {
+	switch {
+	case unicode.Is(unicode.Cf, r):
+		return "format (invisible or direction) character"
+	case unicode.Is(unicode.Zl, r), unicode.Is(unicode.Zp, r):
+		return "line or paragraph separator"
+	case unicode.Is(unicode.Co, r):
+		return "private-use character"
+	}
+	return ""
 }
 
 // checkNHSNumber applies the NHS number modulus-11 check. A mistyped NHS
