@@ -30,7 +30,7 @@ type webFlags struct {
 	oidc                               web.OIDCConfig
 	oidcRoles                          string
 	idle                               time.Duration
-	insecureCookies                    bool
+	insecureCookies, insecureHTTP      bool
 }
 
 func (f *webFlags) register(fs *flag.FlagSet) {
@@ -52,6 +52,7 @@ func (f *webFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.oidc.Label, "oidc-label", "", "text of the identity-provider sign-in button")
 	fs.DurationVar(&f.idle, "web-idle", web.DefaultIdleTimeout, "sign out a review UI session after this long without activity")
 	fs.BoolVar(&f.insecureCookies, "web-insecure-cookies", false, "drop the Secure cookie attribute (plain HTTP on a host other than localhost; development only)")
+	fs.BoolVar(&f.insecureHTTP, "web-insecure-http", false, "allow -web on a non-loopback address without -web-cert/-web-key (a TLS-terminating proxy in front); logged as a warning at every start")
 }
 
 // start runs the review store (results → proposals, pending record
@@ -73,6 +74,9 @@ func (f *webFlags) openStore(ctx context.Context, client *pipeline.Client, repli
 func (f *webFlags) start(ctx context.Context, store *review.Store, trail *audit.Log, logger zerolog.Logger) (stop func(), err error) {
 	if f.addr == "" {
 		return func() {}, nil
+	}
+	if err := f.checkTransport(logger); err != nil {
+		return nil, err
 	}
 	accts, created, err := web.LoadOrCreateAccounts(f.accounts)
 	if err != nil {
