@@ -49,9 +49,13 @@ func seesAdministrative(role string) bool {
 // is not shown.
 func (s *Server) adminCalls(w http.ResponseWriter, r *http.Request, sess *session) {
 	ctx := r.Context()
-	who := audit.Actor{User: sess.actor.ID, Role: sess.actor.Role}
+	who := actor(sess)
 	if !seesAdministrative(sess.actor.Role) {
-		_ = s.appendAudit(ctx, audit.Deny(who, audit.ActionRead, audit.Object{Kind: audit.KindTranscript, ID: adminCallsObject}, audit.PurposeAdministration, "role not allowed"))
+		deny := audit.Deny(who, audit.ActionRead, audit.Object{Kind: audit.KindTranscript, ID: adminCallsObject}, audit.PurposeAdministration, "role not allowed")
+		if err := s.appendAudit(ctx, deny); err != nil {
+			s.auditUnavailable(w, sess, "")
+			return
+		}
 		s.fail(w, sess, http.StatusForbidden, "Your role may not see call transcripts.", nil)
 		return
 	}
@@ -63,7 +67,7 @@ func (s *Server) adminCalls(w http.ResponseWriter, r *http.Request, sess *sessio
 	for _, c := range calls {
 		ev := audit.Allow(who, audit.ActionRead, audit.Object{Kind: audit.KindTranscript, ID: c.ID}, audit.PurposeAdministration)
 		if err := s.appendAudit(ctx, ev); err != nil {
-			s.fail(w, sess, http.StatusInternalServerError, "The page could not be recorded in the audit trail, so it is not shown.", nil)
+			s.auditUnavailable(w, sess, "")
 			return
 		}
 	}

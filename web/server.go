@@ -64,8 +64,10 @@ type Config struct {
 	// OIDC adds sign-in through an identity provider beside the local
 	// accounts; nil: local accounts only.
 	OIDC *OIDCConfig
-	// Audit, if set, receives an event for every request on a call.
-	Audit *audit.Log
+	// Audit, if set, receives an event for every request on a call and
+	// for the queue, written before the response; a read whose event cannot
+	// be written is refused (503).
+	Audit AuditAppender
 	// Backlog, if set, says on the queue page how many calls are still
 	// being transcribed or waiting for it.
 	Backlog Backlog
@@ -130,7 +132,7 @@ func (s *Server) Handler() http.Handler {
 		mux.HandleFunc("GET /login/oidc", s.oidcStart)
 		mux.HandleFunc("GET /login/oidc/callback", s.oidcCallback)
 	}
-	mux.HandleFunc("GET /{$}", s.authed(s.queue))
+	mux.HandleFunc("GET /{$}", s.authed(s.auditedList(queueObject, s.queue)))
 	mux.HandleFunc("GET /admin-calls", s.authed(s.adminCalls)) // audits each call shown itself
 	mux.HandleFunc("GET /calls/{id}", s.authed(s.audited(audit.KindTranscript, audit.ActionRead, s.callPage)))
 	mux.HandleFunc("GET /calls/{id}/audio", s.authed(s.audited(audit.KindRecording, audit.ActionRead, s.audio)))
