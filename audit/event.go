@@ -39,6 +39,9 @@ const (
 	KindProposal   ObjectKind = "proposal"
 	KindRecord     ObjectKind = "record"
 	KindAudit      ObjectKind = "audit"
+	// KindSession is a review UI session: signing in creates one, signing
+	// out deletes it; a refused sign-in is a denied create.
+	KindSession ObjectKind = "session"
 )
 
 // Purpose is why the object was touched (lawful basis in data-protection
@@ -158,7 +161,7 @@ func (e Event) Validate() error {
 		bad("action %q: unknown", e.Action)
 	}
 	switch e.Object.Kind {
-	case KindRecording, KindTranscript, KindDecision, KindProposal, KindRecord, KindAudit:
+	case KindRecording, KindTranscript, KindDecision, KindProposal, KindRecord, KindAudit, KindSession:
 	default:
 		bad("object kind %q: unknown", e.Object.Kind)
 	}
