@@ -249,7 +249,7 @@ func (w *worker) finish(ctx context.Context, d *delivery, meta CallMeta, res *Re
 		}
 		return
 	}
-	st := CallState{State: StateTranscribed, Label: res.Decision.Label, Attempts: d.attempt, Worker: w.ID, CallAt: meta.StartedAt}
+	st := CallState{State: StateTranscribed, Label: res.Decision.Label, Attempts: d.attempt, Worker: w.ID, CallAt: meta.StartedAt, ResultSeq: ack.Sequence}
 	if err := w.c.putState(op, d.id, st); errors.Is(err, ErrErased) {
 		// Erased between the check above and the publish: take it back.
 		w.discard(ctx, d, "call was erased while its result was published; the result was removed")

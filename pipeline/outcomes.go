@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -37,23 +36,22 @@ func (c *Client) WatchOutcomes(f func(Outcome)) (stop func() error, err error) {
 	return sub.Unsubscribe, nil
 }
 
-// parseOutcome reads a message on calls.transcribed.<id> or calls.failed.<id>.
+// parseOutcome reads a message on calls.transcribed.<id> or calls.failed.<id>
+// with the same rule as every other reader (ResultOn).
 func parseOutcome(subject string, data []byte) (Outcome, bool) {
 	switch {
 	case strings.HasPrefix(subject, subjectTranscribed):
-		id := strings.TrimPrefix(subject, subjectTranscribed)
-		var r ResultMessage
-		if json.Unmarshal(data, &r) != nil || r.Call.ID != id {
+		r, err := ResultOn(subject, data)
+		if err != nil {
 			return Outcome{}, false
 		}
-		return Outcome{ID: id, Result: &r}, true
+		return Outcome{ID: r.Call.ID, Result: r}, true
 	case strings.HasPrefix(subject, subjectFailed):
-		id := strings.TrimPrefix(subject, subjectFailed)
-		var fm FailedMessage
-		if json.Unmarshal(data, &fm) != nil || fm.CallID != id {
+		f, err := failedOn(subject, data)
+		if err != nil {
 			return Outcome{}, false
 		}
-		return Outcome{ID: id, Failed: &fm}, true
+		return Outcome{ID: f.CallID, Failed: f}, true
 	}
 	return Outcome{}, false
 }

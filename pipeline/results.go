@@ -78,14 +78,31 @@ type FailedMessage struct {
 	FailedAt time.Time `json:"failed_at"`
 }
 
-// Result returns the latest result published for a call; the error wraps
-// ErrNotFound when there is none.
+// Result returns the result the pipeline published for a call: the one at
+// the sequence the worker recorded in CALL_STATE, or for a call settled
+// without one (older data, a redelivery that found the result), the first
+// on its subject since the call was received. Never simply the latest: a
+// body published later on the same subject (a forgery) is never shown,
+// reviewed or put in a record in its place. The error wraps ErrNotFound
+// when there is none.
 func (c *Client) Result(ctx context.Context, id string) (*ResultMessage, error) {
-	var r ResultMessage
-	if err := c.lastOn(ctx, StreamResults, SubjectTranscribed, id, &r); err != nil {
+	if !ValidID(id) {
+		return nil, fmt.Errorf("result %q: %w: malformed call ID", truncate(id, 40), ErrInvalidCall)
+	}
+	st, err := c.State(ctx, id)
+	if err != nil && !errors.Is(err, ErrNotFound) {
 		return nil, fmt.Errorf("result %s: %w", id, err)
 	}
-	return &r, nil
+	var r *ResultMessage
+	if st.ResultSeq > 0 {
+		r, err = c.resultAt(ctx, id, st.ResultSeq)
+	} else {
+		r, err = c.firstResult(ctx, id, st.ReceivedAt)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("result %s: %w", id, err)
+	}
+	return r, nil
 }
 
 // Failure returns the latest dead letter for a call; the error wraps

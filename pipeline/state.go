@@ -64,6 +64,10 @@ type CallState struct {
 	// Stage is what the worker is doing with the call (state
 	// transcribing); the stage began at UpdatedAt.
 	Stage Stage `json:"stage,omitempty"`
+	// ResultSeq is the RESULTS sequence of the result the worker published
+	// (state transcribed): the call's one true result, whatever else is
+	// later published on its subject (see Client.Result).
+	ResultSeq uint64 `json:"result_seq,omitempty"`
 	// Revision is the KV revision of this entry; not stored in the value.
 	Revision uint64 `json:"-"`
 }

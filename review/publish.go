@@ -2,7 +2,6 @@ package review
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -95,6 +94,11 @@ func (s *Store) Bundle(ctx context.Context, it Item) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("record %s: %w", it.CallID, err)
 	}
+	// The transcript must be the one about the patient the item names: a
+	// record never joins one call's words to another's identity.
+	if diff := pipeline.CallDiff(it.Call, res.Call); len(diff) > 0 {
+		return nil, fmt.Errorf("record %s: %w: the result's %s differ from the review item's", it.CallID, pipeline.ErrUntrusted, strings.Join(diff, ", "))
+	}
 	text := it.AmendedText
 	if text == "" {
 		text = TranscriptText(res.Transcript)
@@ -172,9 +176,10 @@ func Clock(d time.Duration) string {
 
 // Follow turns results into review items until ctx ends, through the
 // durable consumer "review" on RESULTS, so nothing is missed across
-// restarts. A result that cannot be decoded is logged and skipped: it can
-// never become an item, and blocking the queue on it would stop every other
-// proposal.
+// restarts. A result that can never become an item (undecodable, subject
+// and body naming different calls, or not matching the call received) is
+// parked: terminated once with its reason, never retried, and left on
+// RESULTS for a person to look at. Other failures are retried.
 func (s *Store) Follow(ctx context.Context) error {
 	cons, err := s.js.CreateOrUpdateConsumer(ctx, pipeline.StreamResults, jetstream.ConsumerConfig{
 		Durable:       ConsumerReview,
@@ -187,26 +192,51 @@ func (s *Store) Follow(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("review: consumer on %s: %w", pipeline.StreamResults, err)
 	}
-	cc, err := cons.Consume(func(m jetstream.Msg) {
-		var r pipeline.ResultMessage
-		if err := json.Unmarshal(m.Data(), &r); err != nil {
-			s.log.Error().Err(err).Str("subject", m.Subject()).Msg("undecodable result skipped")
-			_ = m.Term()
-			return
-		}
-		hctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		defer cancel()
-		if _, err := s.FromResult(hctx, &r); err != nil {
-			s.log.Error().Err(err).Str("call", r.Call.ID).Msg("review item not created; will retry")
-			_ = m.NakWithDelay(time.Second)
-			return
-		}
-		_ = m.Ack()
-	})
+	cc, err := cons.Consume(func(m jetstream.Msg) { s.take(ctx, m) })
 	if err != nil {
 		return fmt.Errorf("review: consume %s: %w", pipeline.StreamResults, err)
 	}
 	<-ctx.Done()
 	cc.Stop()
 	return ctx.Err()
+}
+
+// take settles one result message: acknowledged, parked or retried.
+func (s *Store) take(ctx context.Context, m jetstream.Msg) {
+	r, err := pipeline.ResultOn(m.Subject(), m.Data())
+	if err == nil {
+		hctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		_, err = s.FromResult(hctx, r)
+	}
+	switch {
+	case err == nil:
+		_ = m.Ack()
+	case errors.Is(err, pipeline.ErrInvalidCall) || errors.Is(err, pipeline.ErrUntrusted):
+		s.park(m, err)
+	default:
+		s.log.Error().Err(err).Str("subject", m.Subject()).Msg("review item not created; will retry")
+		_ = m.NakWithDelay(time.Second)
+	}
+}
+
+// park terminates a result that can never become an item. RESULTS keeps
+// messages by limits, so terminating only ends delivery: the message stays
+// for a person, and the reason goes to the log and to the server's
+// termination advisory. The reason holds call IDs and field names, never
+// the values.
+func (s *Store) park(m jetstream.Msg, cause error) {
+	var seq uint64
+	if md, err := m.Metadata(); err == nil {
+		seq = md.Sequence.Stream
+	}
+	s.log.Error().Err(cause).Str("subject", m.Subject()).Uint64("results_seq", seq).
+		Msg("result refused and parked: it will not become a review item and is not retried")
+	reason := cause.Error()
+	if len(reason) > 200 {
+		reason = reason[:200]
+	}
+	if err := m.TermWithReason(reason); err != nil {
+		s.log.Warn().Err(err).Uint64("results_seq", seq).Msg("parking not confirmed; a redelivery parks it again")
+	}
 }

@@ -158,8 +158,24 @@ func (s *Store) List(ctx context.Context, f Filter) ([]Item, error) {
 // FromResult makes the review item for a pipeline result: a proposal for a
 // clinical call, a triage item for an uncertain one, nothing for an
 // administrative one. It is idempotent: a call that already has an item
-// keeps it (created false), whatever has happened to it since.
+// keeps it (created false), whatever has happened to it since, so a later
+// result can never change the patient an item is about.
+//
+// The result is trusted for nothing it claims: it must agree with what the
+// pipeline received for the call (pipeline.VerifyResult), or the error wraps
+// pipeline.ErrUntrusted or pipeline.ErrInvalidCall and nothing is made.
 func (s *Store) FromResult(ctx context.Context, r *pipeline.ResultMessage) (created bool, err error) {
+	if !pipeline.ValidID(r.Call.ID) {
+		return false, fmt.Errorf("review item %q: %w: malformed call ID", r.Call.ID, pipeline.ErrInvalidCall)
+	}
+	// A call erased (objection) after its result was read has nothing to
+	// review; the retention sweeper removes any item that slips through.
+	if st, err := s.c.State(ctx, r.Call.ID); err == nil && st.State.Erased() {
+		return false, nil
+	}
+	if err := s.c.VerifyResult(ctx, r); err != nil {
+		return false, fmt.Errorf("review item %s: %w", r.Call.ID, err)
+	}
 	var kind Kind
 	var state State
 	switch r.Decision.Label {
@@ -168,11 +184,6 @@ func (s *Store) FromResult(ctx context.Context, r *pipeline.ResultMessage) (crea
 	case classify.Uncertain:
 		kind, state = KindTriage, StateTriage
 	default:
-		return false, nil
-	}
-	// A call erased (objection) after its result was read has nothing to
-	// review; the retention sweeper removes any item that slips through.
-	if st, err := s.c.State(ctx, r.Call.ID); err == nil && st.State.Erased() {
 		return false, nil
 	}
 	now := s.cfg.Now().UTC()

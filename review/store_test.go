@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -30,15 +31,29 @@ func newStore(t *testing.T) (*pipeline.Client, *review.Store) {
 	return c, s
 }
 
-// publishResult puts a result on RESULTS as a worker would (the worker's
-// own publish is unexported; the subject and JSON are the public contract).
-// The transcript is a TEST DOUBLE: two hand-written segments.
+// publishResult ingests the call (once) and puts a result for it on
+// RESULTS as a worker would (the worker's own publish is unexported; the
+// subject and JSON are the public contract), with the metadata the pipeline
+// queued, so the result agrees with the call received. The transcript is a
+// TEST DOUBLE: two hand-written segments.
 func publishResult(t *testing.T, c *pipeline.Client, id string, label classify.Label) *pipeline.ResultMessage {
 	t.Helper()
+	ctx := context.Background()
+	meta, err := c.Queued(ctx, id)
+	if errors.Is(err, pipeline.ErrNotFound) {
+		meta = pipeline.CallMeta{ID: id, StartedAt: time.Date(2026, 3, 2, 9, 15, 0, 0, time.UTC), Line: "spa-main",
+			NHSNumber: "9434765919", RecordingConsent: true}
+		if _, err := c.Ingest(ctx, meta, strings.NewReader("RIFF-test-audio-"+id)); err != nil {
+			t.Fatal(err)
+		}
+		meta, err = c.Queued(ctx, id)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
 	r := &pipeline.ResultMessage{
 		Schema: pipeline.SchemaResult,
-		Call: pipeline.CallMeta{ID: id, StartedAt: time.Date(2026, 3, 2, 9, 15, 0, 0, time.UTC), Line: "spa-main",
-			NHSNumber: "9434765919", RecordingConsent: true},
+		Call:   meta,
 		Transcript: &transcribe.Transcript{Duration: 30 * time.Second, Segments: []transcribe.Segment{
 			{Start: 0, End: 4 * time.Second, Speaker: "handler", Text: "Single Point of Access."},
 			{Start: 4 * time.Second, End: 9 * time.Second, Speaker: "caller", Text: "My sertraline dose was changed and I feel worse."},
