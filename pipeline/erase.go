@@ -144,6 +144,23 @@ func (c *Client) EraseSubject(ctx context.Context, stream, subject string, keep 
 	return erased, nil
 }
 
+// eraseQueued securely deletes a settled call's message from CALLS, just
+// before it is acknowledged or terminated. A work queue removes a settled
+// message with a plain delete, which leaves its bytes (the call's metadata:
+// NHS number, caller number) in the block file until the whole block is
+// emptied or compacted; an erasure that comes later can no longer reach
+// them (issue 12 found them in CALLS/msgs/1.blk after an objection).
+func (c *Client) eraseQueued(ctx context.Context, seq uint64) error {
+	s, err := c.js.Stream(ctx, StreamCalls)
+	if err != nil {
+		return fmt.Errorf("erase queued message %d: %w", seq, bucketErr(StreamCalls, err))
+	}
+	if err := s.SecureDeleteMsg(ctx, seq); err != nil && !alreadyGone(err) {
+		return fmt.Errorf("erase queued message %d: %w", seq, err)
+	}
+	return nil
+}
+
 // alreadyGone reports a delete that failed because the message no longer
 // exists. The server answers that with the generic "message deletion
 // unsuccessful" code, so the description is what tells it apart.

@@ -325,6 +325,11 @@ func (w *worker) deadLetter(ctx context.Context, d *delivery, meta *CallMeta, ra
 			return
 		}
 	}
+	if err := w.c.eraseQueued(op, d.seq); err != nil {
+		d.log.Warn().Err(err).Msg("dead letter written but the queued copy not overwritten; handed back")
+		w.nak(d, w.backOff(d.attempt))
+		return
+	}
 	d.stopHeartbeat()
 	if err := d.msg.TermWithReason(string(kind)); err != nil {
 		d.log.Warn().Err(err).Msg("terminate after dead letter failed; a redelivery will find it settled")
@@ -392,12 +397,19 @@ func (w *worker) nak(d *delivery, delay time.Duration) {
 	}
 }
 
-// ack acknowledges and waits for the server to confirm, so a logged
-// "transcribed" really is off the queue.
+// ack overwrites the settled call's queued message (see eraseQueued), then
+// acknowledges and waits for the server to confirm, so a logged
+// "transcribed" really is off the queue. If the overwrite fails the call is
+// handed back: its redelivery finds it settled and tries again.
 func (w *worker) ack(ctx context.Context, d *delivery) {
 	d.stopHeartbeat()
 	op, cancel := w.opCtx(ctx)
 	defer cancel()
+	if err := w.c.eraseQueued(op, d.seq); err != nil {
+		d.log.Warn().Err(err).Msg("settled, but the queued copy not overwritten; handed back to try again")
+		w.nak(d, w.backOff(d.attempt))
+		return
+	}
 	if err := d.msg.DoubleAck(op); err != nil {
 		d.log.Warn().Err(err).Msg("ack not confirmed; a redelivery will find the call settled")
 	}
