@@ -57,6 +57,15 @@ func (o Objection) Validate() error {
 // it are erased (a transcription in progress stops and publishes nothing),
 // and the objection — who, when, why — stays as the call's tombstone, so
 // the call is refused if it is submitted again, even if it never arrived.
+//
+// A tombstone for an ID never seen is deliberate (issue 12 asked): the
+// telephony system may send the objection before the recording, and the
+// privacy notice promises that an objected call is never transcribed, so
+// the tombstone must be there when the call arrives. Call IDs name one
+// call each, so it blocks only that call; a mistaken or malicious one fails
+// safe (the call is refused at ingest, naming the objection and who
+// recorded it, rather than transcribed against a caller's wish), and who
+// may object at all is the NATS permissions' business, not this function's.
 func (c *Client) Object(ctx context.Context, o Objection) (Erased, error) {
 	if err := o.Validate(); err != nil {
 		return Erased{CallID: o.CallID}, err

@@ -20,6 +20,11 @@
 // restart resumes where it stopped and a result is never turned into two
 // proposals (creation is create-if-absent on the call ID).
 //
+// No result is trusted for what it claims: its subject and body must name
+// the same valid call, and its metadata must be what the pipeline received
+// for that call (pipeline.VerifyResult), else it is parked — terminated
+// once with its reason, left on RESULTS — and never becomes an item.
+//
 // # Privacy
 //
 // Items hold health data (NHS number, amended text, reasons); logs carry
