@@ -13,42 +13,70 @@ const queueObject = "review-queue"
 
 // audited records every request on a call in the audit trail: who, as what
 // role, did what to which call, and how it ended (allowed, refused with
-// 403, failed). The event is written when the handler starts its response,
-// before the first byte leaves; if it cannot be written, the response is
-// replaced by the 503 refusal page. A page that shows the transcript is a
-// read of the transcript; a clinician's decision is an update of the
-// proposal. Nothing of the call's content enters the event.
+// 403, failed). The events are written when the handler starts its
+// response, before the first byte leaves; if they cannot be written, the
+// response is replaced by the 503 refusal page. A page that shows the
+// transcript is a read of the transcript (of the decision, for roles that
+// see only the state); a clinician's decision is an update of the
+// proposal. Nothing of the call's content enters the events.
 func (s *Server) audited(kind audit.ObjectKind, action audit.Action, h authedHandler) authedHandler {
 	return func(w http.ResponseWriter, r *http.Request, sess *session) {
-		obj := audit.Object{Kind: kind, ID: r.PathValue("id")}
-		if kind == audit.KindTranscript && !review.SeesClinical(sess.actor.Role) {
-			obj.Kind = audit.KindDecision // the page shows such roles the state, not the words
+		who, id := actor(sess), r.PathValue("id")
+		page := audit.Object{Kind: audit.KindTranscript, ID: id}
+		if !review.SeesClinical(sess.actor.Role) {
+			page.Kind = audit.KindDecision // the page shows such roles the state, not the words
 		}
-		s.gated(obj, action, audit.PurposeReview, h)(w, r, sess)
+		obj := audit.Object{Kind: kind, ID: id}
+		if kind == audit.KindTranscript {
+			obj = page
+		}
+		s.gated(action, func(status int) []audit.Event {
+			ev, ok := outcomeEvent(who, action, obj, audit.PurposeReview, status)
+			if !ok {
+				return nil
+			}
+			if action != audit.ActionRead && reshowsCall(status) {
+				return []audit.Event{ev, audit.Allow(who, audit.ActionRead, page, audit.PurposeReview)}
+			}
+			return []audit.Event{ev}
+		}, h)(w, r, sess)
 	}
 }
 
-// auditedList is audited for a page about many calls (the queue): one
-// event, on an object named for the page, as there is no one call.
-func (s *Server) auditedList(page string, h authedHandler) authedHandler {
-	return s.gated(audit.Object{Kind: audit.KindDecision, ID: page}, audit.ActionRead, audit.PurposeReview, h)
+// reshowsCall reports whether an action answered with status shows the
+// call page: a failed or half-done action (409, 422, 202 not delivered)
+// re-renders it with the reason, which is a read of what it shows. A
+// redirect, a refusal or no such call shows nothing. A 500 whose page
+// could not be loaded counts too: the trail may hold a read that did not
+// happen, never miss one that did.
+func reshowsCall(status int) bool {
+	return status < 300 || (status >= 400 && status != http.StatusForbidden && status != http.StatusNotFound)
 }
 
-// gated runs h behind an auditGate for obj.
-func (s *Server) gated(obj audit.Object, action audit.Action, purpose audit.Purpose, h authedHandler) authedHandler {
+// auditedList is audited for a page about many calls (the queue): one
+// read event, on an object named for the page, as there is no one call.
+func (s *Server) auditedList(name string, h authedHandler) authedHandler {
+	return func(w http.ResponseWriter, r *http.Request, sess *session) {
+		obj := audit.Object{Kind: audit.KindDecision, ID: name}
+		s.gated(audit.ActionRead, func(status int) []audit.Event {
+			ev, ok := outcomeEvent(actor(sess), audit.ActionRead, obj, audit.PurposeReview, status)
+			if !ok {
+				return nil
+			}
+			return []audit.Event{ev}
+		}, h)(w, r, sess)
+	}
+}
+
+// gated runs h behind an auditGate that writes events(status) first.
+func (s *Server) gated(action audit.Action, events func(status int) []audit.Event, h authedHandler) authedHandler {
 	return func(w http.ResponseWriter, r *http.Request, sess *session) {
 		if s.trail() == nil {
 			h(w, r, sess)
 			return
 		}
 		g := &auditGate{ResponseWriter: w, base: w.Header().Clone()}
-		g.record = func(status int) error {
-			ev, ok := outcomeEvent(actor(sess), action, obj, purpose, status)
-			if !ok {
-				return nil
-			}
-			return s.appendAudit(r.Context(), ev)
-		}
+		g.record = func(status int) error { return s.appendAudit(r.Context(), events(status)...) }
 		g.refuse = func(w http.ResponseWriter) {
 			note := ""
 			if action != audit.ActionRead {

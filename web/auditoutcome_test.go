@@ -137,4 +137,10 @@ func TestFailedActionAuditedAsFailed(t *testing.T) {
 	if got[1].Outcome != audit.Failed || got[1].Reason == "" {
 		t.Errorf("confirm that failed with 409: %+v, want outcome failed with a reason", got[1])
 	}
+	// The 409 answers with the call page and its transcript: a read too.
+	// The confirm that succeeded redirects, and shows nothing.
+	reads := events(t, trail, audit.Filter{ObjectID: id, Action: audit.ActionRead})
+	if len(reads) != 1 || reads[0].Object.Kind != audit.KindTranscript || reads[0].Outcome != audit.Allowed {
+		t.Errorf("reads after a confirm and a 409: %+v, want the one transcript the 409 page showed", reads)
+	}
 }

@@ -4,34 +4,36 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/cookiejar"
-	"net/url"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/callscribe/callscribe/audit"
 	"github.com/callscribe/callscribe/web"
 )
 
-// brokenTrail is a TEST DOUBLE of the audit trail whose every append
-// fails, as every append did after one junk message on audit.events.
-type brokenTrail struct {
-	mu    sync.Mutex
-	tried []audit.Event
+// breakableTrail is a TEST DOUBLE around the real audit trail: it appends
+// to it until broken, then every append fails, as every append did after
+// one junk message on audit.events.
+type breakableTrail struct {
+	real   web.AuditAppender
+	broken atomic.Bool
+	failed atomic.Int32
 }
 
-func (b *brokenTrail) Append(_ context.Context, ev audit.Event) (audit.Entry, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.tried = append(b.tried, ev)
-	return audit.Entry{}, errors.New("audit append: stream seq 36 holds entry 0 where entry 35 belongs (test double)")
+func (b *breakableTrail) Append(ctx context.Context, ev audit.Event) (audit.Entry, error) {
+	if b.broken.Load() {
+		b.failed.Add(1)
+		return audit.Entry{}, errors.New("audit append: stream seq 36 holds entry 0 where entry 35 belongs (test double)")
+	}
+	return b.real.Append(ctx, ev)
 }
 
 // Attack: with the trail unable to append, the UI kept serving
 // transcripts. Now every read of patient data is refused with 503 and a
 // page that says why, and no patient data leaves. The positive control
-// first: the same requests with a working trail show the data.
+// first: the same requests, on the same server and sessions, show the data
+// while the trail works.
 func TestReadsRefusedWhenTheTrailCannotAppend(t *testing.T) {
 	e := newEnv(t)
 	id := e.clinicalCall(t)
@@ -43,9 +45,10 @@ func TestReadsRefusedWhenTheTrailCannotAppend(t *testing.T) {
 	if len(words) < 10 {
 		t.Fatalf("first segment of %s starts with too few plain words to look for: %q", id, words)
 	}
-
-	openTrail(t, e)
-	doc := e.login(t, "dr.khan", clinicianPW)
+	trail := &breakableTrail{real: openTrail(t, e)}
+	e.web = e.serveUI(t, func(cfg *web.Config, _ string) { cfg.Audit = trail })
+	doc := ownClient(e.login(t, "dr.khan", clinicianPW))
+	adm := ownClient(e.login(t, "sam", adminPW))
 	if page := doc.get("/calls/"+id, http.StatusOK); !strings.Contains(page, words) {
 		t.Fatal("control: the call page with a working trail does not show the transcript")
 	}
@@ -55,11 +58,11 @@ func TestReadsRefusedWhenTheTrailCannotAppend(t *testing.T) {
 	if page := doc.get("/", http.StatusOK); !strings.Contains(page, id) {
 		t.Fatal("control: the queue with a working trail does not list the call")
 	}
+	if page := adm.get("/admin-calls", http.StatusOK); !strings.Contains(page, `class="admin-call"`) {
+		t.Fatal("control: the admin calls page with a working trail lists no call")
+	}
 
-	broken := &brokenTrail{}
-	e.web = e.serveUI(t, func(cfg *web.Config, _ string) { cfg.Audit = broken })
-	doc = e.loginBroken(t, "dr.khan", clinicianPW)
-	adm := e.loginBroken(t, "sam", adminPW)
+	trail.broken.Store(true)
 	for _, c := range []struct {
 		u    *user
 		path string
@@ -71,15 +74,24 @@ func TestReadsRefusedWhenTheTrailCannotAppend(t *testing.T) {
 		if !strings.Contains(body, "audit trail is unavailable") {
 			t.Errorf("GET %s: the 503 page does not say auditing is unavailable:\n%s", c.path, body)
 		}
-		for _, leak := range []string{words, "RIFF", `class="segment"`, `class="call-link"`, "spa-main"} {
+		for _, leak := range []string{words, "RIFF", `class="segment"`, `class="call-link"`, `class="admin-call"`, "spa-main"} {
 			if strings.Contains(body, leak) {
 				t.Errorf("GET %s: refused page holds patient data %q", c.path, leak)
 			}
 		}
 	}
-	if len(broken.tried) == 0 {
+	if trail.failed.Load() == 0 {
 		t.Fatal("the broken trail was never asked to append")
 	}
+}
+
+// ownClient gives u an HTTP client of its own: login sets its cookie jar
+// on the test server's one shared client, so the next login would make
+// every earlier user that user.
+func ownClient(u *user) *user {
+	c := *u.c
+	u.c = &c
+	return u
 }
 
 // plainWords is the start of a transcript segment up to its first
@@ -93,18 +105,4 @@ func plainWords(text string) string {
 		return text
 	}
 	return text[:end]
-}
-
-// loginBroken signs in while the trail is broken: unlike login, it does
-// not read the queue for a CSRF token, as the queue is refused too.
-func (e *env) loginBroken(t *testing.T, name, pw string) *user {
-	t.Helper()
-	u := &user{t: t, e: e, c: e.web.Client()}
-	u.c.Jar, _ = cookiejar.New(nil)
-	u.c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	tok := csrfIn(t, u.get("/login", http.StatusOK))
-	if r := u.post("/login", url.Values{"csrf": {tok}, "username": {name}, "password": {pw}}); r.StatusCode != http.StatusSeeOther {
-		t.Fatalf("login %s: status %d", name, r.StatusCode)
-	}
-	return u
 }
