@@ -156,7 +156,7 @@ func (s *Server) callPage(w http.ResponseWriter, r *http.Request, sess *session)
 		s.fail(w, sess, http.StatusInternalServerError, "The call could not be loaded.", err)
 		return
 	}
-	s.showCall(w, r.Context(), sess, it, http.StatusOK, r.URL.Query().Get("msg"), "")
+	s.showCall(w, r.Context(), sess, it, http.StatusOK, notice(r.URL.Query().Get("msg")), "")
 }
 
 // showCall renders a call. Transcript, hits and audio are only fetched for
