@@ -84,6 +84,7 @@ type Server struct {
 	// whether or not the account exists.
 	dummyHash string
 	oidc      *oidcLogin
+	signin    *signInGuard
 }
 
 // New builds the UI server.
@@ -109,6 +110,7 @@ func New(cfg Config) (*Server, error) {
 		cfg: cfg, store: cfg.Store, tmpl: t, dummyHash: dummy,
 		log:      cfg.Log.With().Str("component", "web").Logger(),
 		sessions: &sessions{m: map[[32]byte]*session{}, idle: cfg.IdleTimeout, max: maxSession, clock: cfg.Now},
+		signin:   newSignInGuard(cfg.Now),
 	}
 	if cfg.OIDC != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -199,10 +201,16 @@ func (s *Server) secureHeaders(next http.Handler) http.Handler {
 // runs. The per-session token is the second.
 func sameOrigin(r *http.Request) bool {
 	if site := r.Header.Get("Sec-Fetch-Site"); site != "" {
+		// Set by the browser, not the page: a sandboxed frame or data: URL
+		// is "cross-site" here. (Chromium sends Origin "null" on our own
+		// forms, as the pages ask for no referrer, so Origin cannot
+		// overrule it.)
 		return site == "same-origin" || site == "none"
 	}
-	if o := r.Header.Get("Origin"); o != "" && o != "null" {
-		return strings.TrimPrefix(strings.TrimPrefix(o, "https://"), "http://") == r.Host
+	if o := r.Header.Get("Origin"); o != "" {
+		// Without Sec-Fetch-Site, "null" (sandboxed frames, data: URLs,
+		// cross-origin redirects) is an origin no one vouches for.
+		return o != "null" && strings.TrimPrefix(strings.TrimPrefix(o, "https://"), "http://") == r.Host
 	}
 	return true
 }
