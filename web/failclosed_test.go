@@ -80,6 +80,19 @@ func TestReadsRefusedWhenTheTrailCannotAppend(t *testing.T) {
 			}
 		}
 	}
+	// A range request too, and the refusal keeps none of the recording's
+	// headers (length, range, digest) that http.ServeContent had set.
+	req, _ := http.NewRequest(http.MethodGet, e.web.URL+"/calls/"+id+"/audio", nil)
+	req.Header.Set("Range", "bytes=0-99")
+	resp := doc.do(req)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Content-Range") != "" ||
+		resp.Header.Get("ETag") != "" || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+		t.Errorf("range request with a broken trail: %d %v, want a 503 page with no recording headers", resp.StatusCode, resp.Header)
+	}
+	if resp.Header.Get("Content-Security-Policy") == "" {
+		t.Error("the refusal lost the security headers")
+	}
 	if trail.failed.Load() == 0 {
 		t.Fatal("the broken trail was never asked to append")
 	}
