@@ -168,7 +168,25 @@ func (c *Client) publishResult(ctx context.Context, r *ResultMessage, ttl time.D
 	if err != nil {
 		return nil, fmt.Errorf("publish result: %w", err)
 	}
+	if ack.Duplicate && !c.ownsResult(ctx, r, ack.Sequence) {
+		// Someone published on the call's subject with its ID as
+		// Nats-Msg-Id first, about another patient: this result must still
+		// be stored, under an ID of its own, and recorded (ResultSeq) as
+		// the call's result instead of the squatter.
+		opts[0] = jetstream.WithMsgID(fmt.Sprintf("%s/%s/%d", r.Call.ID, r.WorkerID, r.Attempt))
+		if ack, err = c.js.PublishMsg(ctx, msg, opts...); err != nil {
+			return nil, fmt.Errorf("publish result: %w", err)
+		}
+	}
 	return ack, nil
+}
+
+// ownsResult reports whether the message the server took r for a duplicate
+// of (at seq) is about the same call: an earlier publish of this call's
+// result, not a body that only squats on its deduplication ID.
+func (c *Client) ownsResult(ctx context.Context, r *ResultMessage, seq uint64) bool {
+	prev, err := c.resultAt(ctx, r.Call.ID, seq)
+	return err == nil && len(CallDiff(prev.Call, r.Call)) == 0
 }
 
 // withoutTokens copies r with the transcript's tokens removed.

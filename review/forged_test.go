@@ -82,7 +82,8 @@ func (e *attackEnv) ingest(t *testing.T, id string) pipeline.CallMeta {
 
 // forge publishes a clinical result on subject whose body names call id
 // with nhs and says forgedWords; it returns the message's RESULTS sequence.
-func (e *attackEnv) forge(t *testing.T, subject, id, nhs string) uint64 {
+// opts are the publisher's (a forger may set Nats-Msg-Id too).
+func (e *attackEnv) forge(t *testing.T, subject, id, nhs string, opts ...jetstream.PublishOpt) uint64 {
 	t.Helper()
 	r := pipeline.ResultMessage{Schema: pipeline.SchemaResult,
 		Call: pipeline.CallMeta{ID: id, StartedAt: time.Date(2026, 3, 2, 9, 15, 0, 0, time.UTC), Line: "spa-main",
@@ -90,7 +91,7 @@ func (e *attackEnv) forge(t *testing.T, subject, id, nhs string) uint64 {
 		Transcript: &transcribe.Transcript{Segments: []transcribe.Segment{{End: time.Second, Text: forgedWords}}},
 		Decision:   classify.Decision{Label: classify.Clinical}}
 	data, _ := json.Marshal(r)
-	ack, err := e.c.JetStream().Publish(context.Background(), subject, data)
+	ack, err := e.c.JetStream().Publish(context.Background(), subject, data, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,6 +235,25 @@ func TestForgedBodyForAQueuedCallIsRefused(t *testing.T) {
 	e.transcribe(t, "call-0021")
 	if it := e.item(t, "call-0021"); it.Call.NHSNumber != nhsReal {
 		t.Fatalf("proposal names NHS %s, want %s", it.Call.NHSNumber, nhsReal)
+	}
+}
+
+// The forger also takes the call's ID as Nats-Msg-Id before the worker
+// publishes, so the server would drop the real result as a duplicate and
+// the forgery would stand as the call's result. The real result is still
+// stored and is the one the call is reviewed and shown by.
+func TestForgedResultSquattingTheDeduplicationIDIsNotTheCallsResult(t *testing.T) {
+	e := startFollowing(t)
+	e.ingest(t, "call-0031")
+	seq := e.forge(t, pipeline.SubjectTranscribed("call-0031"), "call-0031", nhsForged, jetstream.WithMsgID("call-0031"))
+	e.settled(t, seq)
+	e.transcribe(t, "call-0031")
+	if it := e.item(t, "call-0031"); it.Call.NHSNumber != nhsReal {
+		t.Fatalf("proposal names NHS %s, want %s", it.Call.NHSNumber, nhsReal)
+	}
+	res, err := e.c.Result(context.Background(), "call-0031")
+	if err != nil || res.Call.NHSNumber != nhsReal || !strings.Contains(review.TranscriptText(res.Transcript), realWords) {
+		t.Fatalf("the call's result is not the pipeline's: %v", err)
 	}
 }
 
