@@ -11,6 +11,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
+	"github.com/callscribe/callscribe/audit"
 	"github.com/callscribe/callscribe/review"
 )
 
@@ -166,6 +167,8 @@ func (s *Server) oidcCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token, _ := s.sessions.create(actor)
+	obj := audit.Object{Kind: audit.KindSession, ID: sessionRef(token)}
+	_ = s.appendAudit(r.Context(), audit.Allow(audit.Actor{User: actor.ID, Role: actor.Role}, audit.ActionCreate, obj, purposeSignIn)) // logged there; see startSession
 	s.setCookie(w, sessionCookie, token, 0)
 	s.log.Info().Str("user", actor.ID).Str("role", actor.Role).Str("via", "oidc").Msg("signed in")
 	// A same-site page, not a redirect: the browser would treat a redirect

@@ -17,6 +17,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
+	"github.com/callscribe/callscribe/audit"
 	"github.com/callscribe/callscribe/web"
 )
 
@@ -95,7 +96,9 @@ func newFakeIdP(t *testing.T) *fakeIdP {
 func TestOIDCSignIn(t *testing.T) {
 	e := newEnv(t)
 	idp := newFakeIdP(t)
+	trail := &eventSink{}
 	ui := e.serveUI(t, func(cfg *web.Config, u string) {
+		cfg.Audit = trail
 		cfg.OIDC = &web.OIDCConfig{
 			Issuer: idp.srv.URL, ClientID: "callscribe", ClientSecret: "s", RedirectURL: u + "/login/oidc/callback",
 			RoleClaim: "groups", RoleMap: map[string]string{"spa-clinicians": "clinician", "spa-admin": "admin"},
@@ -153,5 +156,14 @@ func TestOIDCSignIn(t *testing.T) {
 	}
 	if !strings.Contains(e.logs.String(), `"via":"oidc"`) {
 		t.Error("OIDC sign-in not logged")
+	}
+	signIns := 0
+	for _, ev := range trail.all() {
+		if ev.Object.Kind == audit.KindSession && ev.Action == audit.ActionCreate && ev.Outcome == audit.Allowed && ev.User == "a.khan@trust.nhs.uk" {
+			signIns++
+		}
+	}
+	if signIns != 1 {
+		t.Errorf("%d audited OIDC sign-ins, want 1", signIns)
 	}
 }
