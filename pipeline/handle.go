@@ -151,8 +151,8 @@ func (w *worker) settledAlready(ctx context.Context, d *delivery) (CallState, bo
 	if d.attempt == 1 {
 		return st, false, nil
 	}
-	if r, err := w.c.Result(op, d.id); err == nil {
-		if err := w.c.putState(op, d.id, CallState{State: StateTranscribed, Label: r.Decision.Label, Attempts: r.Attempt, Worker: r.WorkerID}); err != nil {
+	if r, seq, err := w.c.result(op, d.id); err == nil {
+		if err := w.c.putState(op, d.id, CallState{State: StateTranscribed, Label: r.Decision.Label, Attempts: r.Attempt, Worker: r.WorkerID, ResultSeq: seq}); err != nil {
 			return st, false, err
 		}
 		return CallState{State: StateTranscribed}, true, nil

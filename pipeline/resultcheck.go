@@ -157,35 +157,35 @@ func (c *Client) resultAt(ctx context.Context, id string, seq uint64) (*ResultMe
 }
 
 // firstResult is the earliest result on the call's subject stamped no
-// earlier than the call was received (less receivedSkew). The worker
-// publishes once per call (Nats-Msg-Id = call ID) while the call is still
-// queued, so this is the pipeline's own result; a message sent to the
-// subject before the call arrived is skipped, so it cannot stand in for it.
-func (c *Client) firstResult(ctx context.Context, id string, received time.Time) (*ResultMessage, error) {
+// earlier than the call was received (less receivedSkew) and, when want is
+// given (the call is still queued), agreeing with it. The worker publishes
+// once per call (Nats-Msg-Id = call ID) while the call is still queued, so
+// this is the pipeline's own result; a message sent to the subject before
+// the call arrived, or about another patient, cannot stand in for it.
+func (c *Client) firstResult(ctx context.Context, id string, received time.Time, want *CallMeta) (*ResultMessage, uint64, error) {
 	s, err := c.stream(ctx, StreamResults)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	since := received.Add(-receivedSkew)
 	for seq := uint64(1); ; {
 		m, err := s.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(SubjectTranscribed(id)))
 		if errors.Is(err, jetstream.ErrMsgNotFound) {
-			return nil, ErrNotFound
+			return nil, 0, ErrNotFound
 		}
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
+		seq = m.Sequence + 1
 		if !received.IsZero() && m.Time.Before(since) {
-			seq = m.Sequence + 1
 			continue
 		}
-		// Junk or another call's body on the subject is not the
-		// pipeline's result either: look further.
+		// Junk, another call's body or another patient on the subject is
+		// not the pipeline's result either: look further.
 		var r ResultMessage
-		if json.Unmarshal(m.Data, &r) != nil || r.Call.ID != id {
-			seq = m.Sequence + 1
+		if json.Unmarshal(m.Data, &r) != nil || r.Call.ID != id || (want != nil && len(CallDiff(*want, r.Call)) > 0) {
 			continue
 		}
-		return &r, nil
+		return &r, m.Sequence, nil
 	}
 }

@@ -81,28 +81,42 @@ type FailedMessage struct {
 // Result returns the result the pipeline published for a call: the one at
 // the sequence the worker recorded in CALL_STATE, or for a call settled
 // without one (older data, a redelivery that found the result), the first
-// on its subject since the call was received. Never simply the latest: a
-// body published later on the same subject (a forgery) is never shown,
-// reviewed or put in a record in its place. The error wraps ErrNotFound
-// when there is none.
+// on its subject since the call was received that agrees with the queued
+// metadata while there is any. Never simply the latest: a body published
+// later on the same subject (a forgery) is never shown, reviewed or put in
+// a record in its place. The error wraps ErrNotFound when there is none.
 func (c *Client) Result(ctx context.Context, id string) (*ResultMessage, error) {
+	r, _, err := c.result(ctx, id)
+	return r, err
+}
+
+// result is Result with the result's sequence on RESULTS.
+func (c *Client) result(ctx context.Context, id string) (*ResultMessage, uint64, error) {
 	if !ValidID(id) {
-		return nil, fmt.Errorf("result %q: %w: malformed call ID", truncate(id, 40), ErrInvalidCall)
+		return nil, 0, fmt.Errorf("result %q: %w: malformed call ID", truncate(id, 40), ErrInvalidCall)
 	}
 	st, err := c.State(ctx, id)
 	if err != nil && !errors.Is(err, ErrNotFound) {
-		return nil, fmt.Errorf("result %s: %w", id, err)
+		return nil, 0, fmt.Errorf("result %s: %w", id, err)
 	}
-	var r *ResultMessage
 	if st.ResultSeq > 0 {
-		r, err = c.resultAt(ctx, id, st.ResultSeq)
-	} else {
-		r, err = c.firstResult(ctx, id, st.ReceivedAt)
+		r, err := c.resultAt(ctx, id, st.ResultSeq)
+		if err != nil {
+			return nil, 0, fmt.Errorf("result %s: %w", id, err)
+		}
+		return r, st.ResultSeq, nil
 	}
+	var want *CallMeta
+	if q, err := c.Queued(ctx, id); err == nil {
+		want = &q
+	} else if !errors.Is(err, ErrNotFound) {
+		return nil, 0, fmt.Errorf("result %s: %w", id, err)
+	}
+	r, seq, err := c.firstResult(ctx, id, st.ReceivedAt, want)
 	if err != nil {
-		return nil, fmt.Errorf("result %s: %w", id, err)
+		return nil, 0, fmt.Errorf("result %s: %w", id, err)
 	}
-	return r, nil
+	return r, seq, nil
 }
 
 // Failure returns the latest dead letter for a call; the error wraps
