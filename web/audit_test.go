@@ -56,6 +56,7 @@ func TestEveryCallAccessIsAudited(t *testing.T) {
 		{"sam", audit.ActionRead, audit.KindDecision, audit.Allowed}, // admin pages show the state only
 		{"sam", audit.ActionRead, audit.KindRecording, audit.Denied},
 		{"sam", audit.ActionUpdate, audit.KindProposal, audit.Denied},
+		{"sam", audit.ActionRead, audit.KindDecision, audit.Allowed}, // the refusal re-shows the page
 	}
 	if len(got) != len(want) {
 		t.Fatalf("audit events %+v, want %+v", got, want)

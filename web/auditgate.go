@@ -44,13 +44,13 @@ func (s *Server) audited(kind audit.ObjectKind, action audit.Action, h authedHan
 }
 
 // reshowsCall reports whether an action answered with status shows the
-// call page: a failed or half-done action (409, 422, 202 not delivered)
-// re-renders it with the reason, which is a read of what it shows. A
-// redirect, a refusal or no such call shows nothing. A 500 whose page
-// could not be loaded counts too: the trail may hold a read that did not
-// happen, never miss one that did.
+// call page: act re-renders it with the reason whenever the action did not
+// go through (403 by role, 409, 422, 202 not delivered), which is a read
+// of what the page shows. A redirect or no such call shows nothing. A 500
+// whose page could not be loaded counts too: the trail may hold a read
+// that did not happen, never miss one that did.
 func reshowsCall(status int) bool {
-	return status < 300 || (status >= 400 && status != http.StatusForbidden && status != http.StatusNotFound)
+	return status < 300 || (status >= 400 && status != http.StatusNotFound)
 }
 
 // auditedList is audited for a page about many calls (the queue): one

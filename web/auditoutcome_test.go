@@ -144,3 +144,21 @@ func TestFailedActionAuditedAsFailed(t *testing.T) {
 		t.Errorf("reads after a confirm and a 409: %+v, want the one transcript the 409 page showed", reads)
 	}
 }
+
+// Attack: the queue page was not audited. Now every showing of it is a
+// read in the trail (signing in shows it once), before it is sent.
+func TestQueueReadAudited(t *testing.T) {
+	e := newEnv(t)
+	trail := openTrail(t, e)
+	doc := e.login(t, "dr.khan", clinicianPW)
+	doc.get("/?state=proposed", http.StatusOK)
+	got := events(t, trail, audit.Filter{ObjectID: "review-queue", User: "dr.khan"})
+	if len(got) != 2 {
+		t.Fatalf("queue shown twice, audit events %+v", got)
+	}
+	for _, ev := range got {
+		if ev.Action != audit.ActionRead || ev.Outcome != audit.Allowed {
+			t.Errorf("queue event %+v, want an allowed read", ev)
+		}
+	}
+}
