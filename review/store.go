@@ -168,14 +168,6 @@ func (s *Store) FromResult(ctx context.Context, r *pipeline.ResultMessage) (crea
 	if !pipeline.ValidID(r.Call.ID) {
 		return false, fmt.Errorf("review item %q: %w: malformed call ID", r.Call.ID, pipeline.ErrInvalidCall)
 	}
-	// A call erased (objection) after its result was read has nothing to
-	// review; the retention sweeper removes any item that slips through.
-	if st, err := s.c.State(ctx, r.Call.ID); err == nil && st.State.Erased() {
-		return false, nil
-	}
-	if err := s.c.VerifyResult(ctx, r); err != nil {
-		return false, fmt.Errorf("review item %s: %w", r.Call.ID, err)
-	}
 	var kind Kind
 	var state State
 	switch r.Decision.Label {
@@ -184,7 +176,17 @@ func (s *Store) FromResult(ctx context.Context, r *pipeline.ResultMessage) (crea
 	case classify.Uncertain:
 		kind, state = KindTriage, StateTriage
 	default:
+		// Nothing to make, so nothing to verify: an administrative result
+		// may already have expired (its retention), which is no forgery.
 		return false, nil
+	}
+	// A call erased (objection) after its result was read has nothing to
+	// review; the retention sweeper removes any item that slips through.
+	if st, err := s.c.State(ctx, r.Call.ID); err == nil && st.State.Erased() {
+		return false, nil
+	}
+	if err := s.c.VerifyResult(ctx, r); err != nil {
+		return false, fmt.Errorf("review item %s: %w", r.Call.ID, err)
 	}
 	now := s.cfg.Now().UTC()
 	it := Item{
