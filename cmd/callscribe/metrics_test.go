@@ -36,7 +36,12 @@ func TestMetricsShowStagesWorkersAndQueueAge(t *testing.T) {
 		st, err := c.State(ctx, "m-2")
 		return err == nil && st.State == pipeline.StateTranscribed
 	})
-	got = gather(t, m)
+	// The worker settles the call (overwrites its queued copy, acknowledges,
+	// frees the slot) after recording the state: wait for that, not a time.
+	waitFor(t, func() bool {
+		got = gather(t, m)
+		return got["callscribe_workers_busy"] == 0 && got["callscribe_stage_duration_seconds_count{stage=publishing}"] == 2
+	})
 	for _, s := range []pipeline.Stage{pipeline.StageReading, pipeline.StageDecoding, pipeline.StageTranscribing, pipeline.StagePublishing} {
 		if n := got["callscribe_stage_duration_seconds_count{stage="+string(s)+"}"]; n != 2 {
 			t.Errorf("stage %s timed %v times, want 2: %v", s, n, got)
