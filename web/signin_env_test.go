@@ -107,14 +107,20 @@ func (e *signInEnv) postLogin(t *testing.T, origin, site string) *httptest.Respo
 }
 
 // post fetches the sign-in form, then posts form with its token and
-// cookie from addr with the given Origin and Sec-Fetch-Site headers.
+// cookie from addr with the given Origin and Sec-Fetch-Site headers. It
+// may run in a goroutine, so it reports with t.Errorf, never t.Fatal.
 func (e *signInEnv) post(t *testing.T, addr, origin, site string, form url.Values) *httptest.ResponseRecorder {
 	t.Helper()
 	get := httptest.NewRequest(http.MethodGet, "https://review.example/login", nil)
 	get.RemoteAddr = addr
 	page := httptest.NewRecorder()
 	e.h.ServeHTTP(page, get)
-	form.Set("csrf", csrfIn(t, page.Body.String()))
+	m := csrfRE.FindStringSubmatch(page.Body.String())
+	if m == nil {
+		t.Errorf("no CSRF token on the sign-in page") // not Fatal: may run in a goroutine
+		return httptest.NewRecorder()
+	}
+	form.Set("csrf", m[1])
 	post := httptest.NewRequest(http.MethodPost, "https://review.example/login", strings.NewReader(form.Encode()))
 	post.RemoteAddr = addr
 	post.Header.Set("Content-Type", "application/x-www-form-urlencoded")
