@@ -62,7 +62,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	var ok bool
 	if gerr := s.signin.hashes.do(r.Context(), func() { ok, err = CheckPassword(hash, pw) }); gerr != nil {
 		end(attemptAbandoned)
-		lg.Warn().Err(gerr).Msg("sign-in not checked")
+		lg.Debug().Err(gerr).Msg("sign-in not checked") // as throttled: a flood must not flood the log
 		w.Header().Set("Retry-After", "1")
 		s.loginRefused(w, http.StatusServiceUnavailable, "Sign-in is busy. Try again in a moment.")
 		return
