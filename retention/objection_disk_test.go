@@ -17,6 +17,7 @@ import (
 	"github.com/callscribe/callscribe/classify"
 	"github.com/callscribe/callscribe/pipeline"
 	"github.com/callscribe/callscribe/retention"
+	"github.com/callscribe/callscribe/review"
 	"github.com/callscribe/callscribe/transcribe"
 )
 
@@ -62,14 +63,20 @@ func TestObjectionToATranscribedCallLeavesNoBytesOnDisk(t *testing.T) {
 		}
 	}
 	e.transcribeOne(t, "obj-0001")
+	// Confirmed first, so a local copy of the FHIR record (NHS number,
+	// transcript) is on RECORDS too.
+	clin := review.Actor{ID: "dr-1", Role: review.RoleClinician}
+	if _, err := e.rv.Confirm(ctx, "obj-0001", 0, clin, review.ConfirmInput{Clarified: true}); err != nil {
+		t.Fatal(err)
+	}
 
 	er := retention.Eraser{Pipeline: e.p, Review: e.rv}
 	got, err := er.Object(ctx, pipeline.Objection{CallID: "obj-0001", By: "staff-1", Reason: "caller objected"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Results == 0 || !got.Recording || got.Review.ItemRevisions == 0 {
-		t.Fatalf("objection erased %+v: want the result, the recording and the review item", got)
+	if got.Results == 0 || !got.Recording || got.Review.ItemRevisions == 0 || got.Review.Records == 0 {
+		t.Fatalf("objection erased %+v: want the result, the recording, the review item and the record copy", got)
 	}
 
 	secret := func(m pipeline.CallMeta) map[string][]byte {
