@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 )
 
 // Tamper is a kind of damage Verify finds.
@@ -57,12 +58,17 @@ func (p Problem) String() string {
 	if p.Index < 0 {
 		where = "entry ?"
 	}
+	// A message that is no entry has no position but still a stream
+	// sequence, which is how an operator finds it.
+	var at []string
 	if p.Position >= 0 {
-		where += fmt.Sprintf(" (position %d", p.Position)
-		if p.Seq > 0 {
-			where += fmt.Sprintf(", stream seq %d", p.Seq)
-		}
-		where += ")"
+		at = append(at, fmt.Sprintf("position %d", p.Position))
+	}
+	if p.Seq > 0 {
+		at = append(at, fmt.Sprintf("stream seq %d", p.Seq))
+	}
+	if len(at) > 0 {
+		where += " (" + strings.Join(at, ", ") + ")"
 	}
 	return fmt.Sprintf("%s: %s: %s", where, p.Kind, p.Detail)
 }
@@ -180,7 +186,7 @@ func Verify(entries []Entry, opts VerifyOptions) (Report, error) {
 		contentOK := err == nil && leaf == e.Leaf
 		if q, seen := genuine[e.Index]; seen {
 			if contentOK {
-				add(Duplicate, e.Index, p, "copy of entry %d (position %d)", e.Index, q)
+				add(Duplicate, e.Index, p, "replayed copy of entry %d (position %d): does not extend the chain", e.Index, q)
 			} else {
 				add(Inserted, e.Index, p, "second entry %d, a genuine one's signature with altered content", e.Index)
 			}
@@ -213,7 +219,7 @@ func Verify(entries []Entry, opts VerifyOptions) (Report, error) {
 	for _, p := range unsigned {
 		e := entries[p]
 		if _, ok := genuine[e.Index]; ok {
-			add(Inserted, e.Index, p, "extra entry claiming index %d: %v", e.Index, sigErr[p])
+			add(Inserted, e.Index, p, "extra entry claiming index %d: bad signature: %v", e.Index, sigErr[p])
 			continue
 		}
 		claimed[e.Index] = true
