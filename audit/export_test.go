@@ -21,3 +21,7 @@ func Rechain(entries []Entry, from int, s *Signer) {
 		}
 	}
 }
+
+// BeforePublish makes l call f just before each publish, after it has
+// caught up: where another publisher's message causes a conflict.
+func BeforePublish(l *Log, f func()) { l.beforePublish = f }

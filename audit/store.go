@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -32,16 +33,15 @@ const defaultRetries = 50
 // ErrReadOnly means Append was called on a Log opened without a Signer.
 var ErrReadOnly = errors.New("audit log opened without a signing key: read only")
 
-// ErrCorrupt means the log's tail does not hold together, so appending to
-// it would only bury the damage; run Verify to see where.
-var ErrCorrupt = errors.New("audit log does not verify; run 'callscribe audit verify'")
-
 // Config sets up a Log.
 type Config struct {
 	// Replicas for the stream; 0 means 1, as pipeline.Config.Replicas.
 	Replicas int
 	// Signer signs appended entries; without it the Log is read only.
 	Signer *Signer
+	// Keys are retired public keys: a writer builds on entries signed
+	// with them or with Signer's key, and skips any others.
+	Keys []ed25519.PublicKey
 	// Authorize decides who may Query and VerifyLog; nil means
 	// DefaultAuthorize (DPO and auditor roles).
 	Authorize Authorizer
@@ -58,10 +58,13 @@ type Log struct {
 	stream jetstream.Stream
 	cfg    Config
 	log    zerolog.Logger
+	keys   map[string]ed25519.PublicKey // whose entries a writer builds on
 
 	mu      sync.Mutex // serialises Append; guards the fields below
 	tree    *tree      // Merkle tree of the entries up to lastSeq
-	lastSeq uint64     // stream sequence of the last entry in tree
+	lastSeq uint64     // stream sequence of the last message read
+
+	beforePublish func() // test hook: runs between catch-up and publish
 }
 
 // streamConfig is the AUDIT stream: kept forever, deletes and purges
@@ -130,7 +133,14 @@ func Bind(ctx context.Context, c *pipeline.Client, cfg Config) (*Log, error) {
 }
 
 func newLog(js jetstream.JetStream, s jetstream.Stream, cfg Config) *Log {
-	return &Log{js: js, stream: s, cfg: cfg, log: cfg.Log.With().Str("component", "audit").Logger(), tree: newTree()}
+	keys := map[string]ed25519.PublicKey{}
+	for _, k := range cfg.Keys {
+		keys[KeyID(k)] = k
+	}
+	if cfg.Signer != nil {
+		keys[cfg.Signer.KeyID()] = cfg.Signer.Public()
+	}
+	return &Log{js: js, stream: s, cfg: cfg, keys: keys, log: cfg.Log.With().Str("component", "audit").Logger(), tree: newTree()}
 }
 
 // Append validates ev, stamps it with the time if it has none, and appends
@@ -162,6 +172,9 @@ func (l *Log) Append(ctx context.Context, ev Event) (Entry, error) {
 		data, err := json.Marshal(e)
 		if err != nil {
 			return Entry{}, fmt.Errorf("audit append: encode entry %d: %w", e.Index, err)
+		}
+		if l.beforePublish != nil {
+			l.beforePublish()
 		}
 		ack, err := l.js.Publish(ctx, SubjectEvents, data,
 			jetstream.WithExpectStream(StreamAudit), jetstream.WithExpectLastSequence(l.lastSeq))
@@ -202,30 +215,52 @@ func (l *Log) next(ev Event) (Entry, *tree, error) {
 	return e, t, nil
 }
 
-// catchUp adds the entries after lastSeq to the tree, checking that they
-// continue it: each must be the next index and its signed root must be the
-// rebuilt one. Signatures are left to Verify, which keeps a restart of a
-// long log quick; a forged entry here is still found there.
+// catchUp reads the messages after lastSeq and adds to the tree each
+// entry that extends it. Anyone allowed to publish on the subject can put
+// anything there and the stream refuses deletes, so what cannot be the
+// next entry (not an entry, not signed by a known key, not the next index
+// or tree head) is skipped, never fatal: otherwise one stray message would
+// stop auditing for good. Verify names each skipped message.
 func (l *Log) catchUp(ctx context.Context) error {
 	return l.scan(ctx, l.lastSeq+1, func(seq uint64, data []byte) error {
-		e, err := DecodeEntry(data)
+		t, err := l.extend(data)
 		if err != nil {
-			return fmt.Errorf("stream seq %d: %w: %w", seq, ErrCorrupt, err)
-		}
-		if e.Index != l.tree.size {
-			return fmt.Errorf("stream seq %d holds entry %d where entry %d belongs: %w", seq, e.Index, l.tree.size, ErrCorrupt)
-		}
-		t := l.tree.clone()
-		root, err := t.append(e.Leaf)
-		if err != nil {
-			return err
-		}
-		if root != e.Root || e.Size != t.size {
-			return fmt.Errorf("entry %d (stream seq %d): tree head does not match the entries before it: %w", e.Index, seq, ErrCorrupt)
+			l.log.Warn().Uint64("seq", seq).Err(err).Msg("audit stream message skipped; 'callscribe audit verify' names it")
+			l.lastSeq = seq
+			return nil
 		}
 		l.tree, l.lastSeq = t, seq
 		return nil
 	})
+}
+
+// extend returns the tree after the entry in data, or why the entry
+// cannot be the next one. Checking every signature costs about 50µs an
+// entry on a restart; without it a forged entry could take a place in the
+// chain that honest entries would then build on.
+func (l *Log) extend(data []byte) (*tree, error) {
+	e, err := DecodeEntry(data)
+	if err != nil {
+		return nil, fmt.Errorf("not an audit entry: %w", err)
+	}
+	if err := checkEntrySig(l.keys, e); err != nil {
+		return nil, fmt.Errorf("entry %d: bad signature: %w", e.Index, err)
+	}
+	if e.Index != l.tree.size {
+		return nil, fmt.Errorf("entry %d does not extend the chain: entry %d is next", e.Index, l.tree.size)
+	}
+	if leaf, err := LeafHash(e.Index, e.Event); err != nil || leaf != e.Leaf {
+		return nil, fmt.Errorf("entry %d: event does not match its signed leaf hash", e.Index)
+	}
+	t := l.tree.clone()
+	root, err := t.append(e.Leaf)
+	if err != nil {
+		return nil, err
+	}
+	if root != e.Root {
+		return nil, fmt.Errorf("entry %d does not extend the chain: tree head differs", e.Index)
+	}
+	return t, nil
 }
 
 // scan calls fn for every message from stream sequence from to the last
@@ -297,7 +332,7 @@ func (l *Log) ReadAll(ctx context.Context) ([]Entry, []Problem, error) {
 	err := l.scan(ctx, 1, func(seq uint64, data []byte) error {
 		e, err := DecodeEntry(data)
 		if err != nil {
-			bad = append(bad, Problem{Kind: Malformed, Index: -1, Position: -1, Seq: seq, Detail: err.Error()})
+			bad = append(bad, Problem{Kind: Malformed, Index: -1, Position: -1, Seq: seq, Detail: "not an audit entry: " + err.Error()})
 			return nil
 		}
 		e.Seq = seq
