@@ -34,6 +34,23 @@
 // both extend the same tree head and fork the log: the loser reloads the
 // entries it missed and tries again at the new tail.
 //
+// # Stray messages cannot stop the trail
+//
+// Whoever may publish on audit.events can put anything there, and the
+// stream keeps it for good. So a writer treats the stream as untrusted:
+// when it catches up it builds only on entries that are signed by a key it
+// knows (its own, Config.Keys for retired ones) and extend its tree (next
+// index, matching leaf and tree head). Anything else (not JSON, a bad
+// signature, a replayed copy) is skipped and logged, and the next append
+// extends the last valid entry; junk that arrives between catch-up and
+// publish fails the expected-sequence check and is read past on the retry.
+// Verify reports each such message by stream sequence (malformed,
+// inserted, forged, duplicate), so it is an integrity finding, while the
+// honest chain around it still verifies. What skipping cannot stop is a
+// publisher flooding the subject faster than a writer retries (50 times):
+// appends then fail and reads fail closed, which is why only the
+// identities that write the trail should be allowed to publish on it.
+//
 // # Privacy
 //
 // Events are metadata about access to health data and hold none of it: no
