@@ -236,9 +236,9 @@ func (l *Log) catchUp(ctx context.Context) error {
 
 // extend returns the tree after the entry in data, or why the entry
 // cannot be the next one. Checking every signature costs about 75µs an
-// entry on a restart (measured on this 2-core build machine: 75s for a
-// million entries); without it a forged entry could take a place in the
-// chain that honest entries would then build on.
+// entry on a restart (ed25519.Verify measured on a 2-core build machine,
+// so about 75s a million entries); without it a forged entry could take
+// a place in the chain that honest entries would then build on.
 func (l *Log) extend(data []byte) (*tree, error) {
 	e, err := DecodeEntry(data)
 	if err != nil {
