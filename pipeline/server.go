@@ -109,7 +109,6 @@ func StartEmbedded(ctx context.Context, cfg EmbeddedConfig) (*Embedded, error) {
 
 // startServer starts nats-server on a data folder this process holds.
 func startServer(ctx context.Context, cfg EmbeddedConfig) (*Embedded, error) {
-
 	opts := &server.Options{
 		ServerName:             "callscribe",
 		Host:                   cfg.Host,
