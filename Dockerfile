@@ -37,5 +37,9 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=120s CMD ["callscribe", "
 ENTRYPOINT ["callscribe"]
 # A single host: embedded NATS (with -token or -nats-users when not on
 # loopback), every role. On a cluster, pass -nats and -roles (see
-# deploy/compose.yaml).
-CMD ["serve", "-listen", "0.0.0.0", "-metrics", "0.0.0.0:9464", "-web", "0.0.0.0:8080"]
+# deploy/compose.yaml). The review UI speaks plain HTTP inside the container
+# and expects TLS to end at the proxy or ingress in front of it; serve
+# refuses a network address without TLS unless told so (-web-insecure-http,
+# logged at every start). To serve HTTPS itself, replace that flag with
+# -web-cert and -web-key.
+CMD ["serve", "-listen", "0.0.0.0", "-metrics", "0.0.0.0:9464", "-web", "0.0.0.0:8080", "-web-insecure-http"]
