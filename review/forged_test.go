@@ -166,18 +166,26 @@ func (e *attackEnv) parked(subjectPart string) int {
 	return n
 }
 
+// forgeParkedOnce publishes a forged result (another NHS number) for bodyID
+// on subjectID's subject, waits until the follower has settled it, and
+// checks it was parked exactly once, with its reason.
+func (e *attackEnv) forgeParkedOnce(t *testing.T, subjectID, bodyID string) {
+	t.Helper()
+	seq := e.forge(t, pipeline.SubjectTranscribed(subjectID), bodyID, nhsForged)
+	e.settled(t, seq)
+	if n := e.parked(subjectID); n != 1 {
+		t.Fatalf("forged result on %s parked %d times, want once with its reason; log:\n%s", subjectID, n, e.logs.String())
+	}
+}
+
 // The attack: a result on calls.transcribed.innocuous-11 whose body
 // names call-0011 with another NHS number became call-0011's proposal, and
 // the confirm sent call-0011's transcript under the other NHS number.
 func TestForgedResultOnAnotherSubjectIsParkedNotReviewed(t *testing.T) {
 	e := startFollowing(t)
 	e.ingest(t, "call-0011")
-	seq := e.forge(t, pipeline.SubjectTranscribed("innocuous-11"), "call-0011", nhsForged)
-	e.settled(t, seq)
+	e.forgeParkedOnce(t, "innocuous-11", "call-0011")
 	e.noItem(t, "call-0011", "forged result on another subject")
-	if n := e.parked("innocuous-11"); n != 1 {
-		t.Fatalf("forged result parked %d times, want once with its reason; log:\n%s", n, e.logs.String())
-	}
 	// Positive control: the real result becomes the proposal, for the
 	// patient ingested.
 	e.transcribe(t, "call-0011")
@@ -195,11 +203,7 @@ func TestForgedResultForATranscribedCallChangesNothing(t *testing.T) {
 	e := startFollowing(t)
 	e.ingest(t, "call-0012")
 	e.transcribe(t, "call-0012")
-	seq := e.forge(t, pipeline.SubjectTranscribed("call-0012"), "call-0012", nhsForged)
-	e.settled(t, seq)
-	if n := e.parked("call-0012"); n != 1 {
-		t.Fatalf("forged result parked %d times, want once; log:\n%s", n, e.logs.String())
-	}
+	e.forgeParkedOnce(t, "call-0012", "call-0012")
 	ctx := context.Background()
 	res, err := e.c.Result(ctx, "call-0012")
 	if err != nil || res.Call.NHSNumber != nhsReal || !strings.Contains(review.TranscriptText(res.Transcript), realWords) {
@@ -226,12 +230,8 @@ func TestForgedResultForATranscribedCallChangesNothing(t *testing.T) {
 func TestForgedBodyForAQueuedCallIsRefused(t *testing.T) {
 	e := startFollowing(t)
 	e.ingest(t, "call-0021")
-	seq := e.forge(t, pipeline.SubjectTranscribed("call-0021"), "call-0021", nhsForged)
-	e.settled(t, seq)
+	e.forgeParkedOnce(t, "call-0021", "call-0021")
 	e.noItem(t, "call-0021", "forged body for a queued call")
-	if n := e.parked("call-0021"); n != 1 {
-		t.Fatalf("forged result parked %d times, want once; log:\n%s", n, e.logs.String())
-	}
 	e.transcribe(t, "call-0021")
 	if it := e.item(t, "call-0021"); it.Call.NHSNumber != nhsReal {
 		t.Fatalf("proposal names NHS %s, want %s", it.Call.NHSNumber, nhsReal)
