@@ -12,6 +12,20 @@ import (
 	"github.com/callscribe/callscribe/pipeline"
 )
 
+// queuedMsgs is how many messages CALLS holds now.
+func queuedMsgs(t *testing.T, env *testEnv) uint64 {
+	t.Helper()
+	s, err := env.c.JetStream().Stream(context.Background(), pipeline.StreamCalls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.State.Msgs
+}
+
 // A work queue removes a settled message with a plain delete, which left
 // the call's metadata in CALLS's block file while other calls kept the
 // block alive (issue 12). Calls settled every way (transcribed,
@@ -50,6 +64,10 @@ func TestSettledCallsLeaveNoQueuedCopyOnDisk(t *testing.T) {
 	waitState(t, env, "tx-1", pipeline.StateTranscribed)
 	waitState(t, env, "dl-1", pipeline.StateFailed)
 	waitState(t, env, "ob-1", pipeline.StateObjected)
+	// The state is written before the queued copy is overwritten and
+	// acknowledged (a crash in between must redeliver, not lose the call),
+	// so wait until only the call in hand is left on CALLS.
+	waitFor(t, func() bool { return queuedMsgs(t, env) == 1 })
 
 	dir := filepath.Join(env.dir, "jetstream", "$G", "streams", pipeline.StreamCalls)
 	found := map[string]bool{}
