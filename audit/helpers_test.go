@@ -12,6 +12,7 @@ import (
 
 	"github.com/callscribe/callscribe/audit"
 	"github.com/callscribe/callscribe/pipeline"
+	"github.com/callscribe/callscribe/roles"
 )
 
 // liveness bounds waits; it guards against hangs, it is not a speed test.
@@ -19,7 +20,7 @@ const liveness = 30 * time.Second
 
 var (
 	clinician = audit.Actor{User: "dr.jones", Role: "clinician"}
-	auditor   = audit.Actor{User: "a.auditor", Role: pipeline.RoleAuditor}
+	auditor   = audit.Actor{User: "a.auditor", Role: roles.Auditor}
 )
 
 // testEnv is a real embedded nats-server with a client, a signing key in a

@@ -115,6 +115,15 @@ func Open(ctx context.Context, c *pipeline.Client, cfg Config) (*Log, error) {
 	return newLog(c.JetStream(), s, cfg), nil
 }
 
+// Ensure creates or updates the AUDIT stream with replicas copies (0
+// means 1), for serve's setup identity; writers then Bind.
+func Ensure(ctx context.Context, c *pipeline.Client, replicas int) error {
+	if _, err := c.JetStream().CreateOrUpdateStream(ctx, streamConfig(max(replicas, 1))); err != nil {
+		return fmt.Errorf("open audit log: stream %s: %w", StreamAudit, err)
+	}
+	return nil
+}
+
 // Bind returns a Log on the existing AUDIT stream without changing it, for
 // readers (auditors may read the stream but not manage it).
 func Bind(ctx context.Context, c *pipeline.Client, cfg Config) (*Log, error) {

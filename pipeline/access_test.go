@@ -3,7 +3,9 @@ package pipeline_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,25 +17,27 @@ import (
 	"github.com/callscribe/callscribe/pipeline"
 )
 
-// TestRoleMatrixOnNATS walks every operation on the server's data with every
-// role's credentials and checks that the server itself allows exactly what
-// the role may do: admin staff never reach transcripts, audio, review items
-// or records; auditors reach only the audit trail; only the service writes.
-func TestRoleMatrixOnNATS(t *testing.T) {
+// TestIdentityMatrixOnNATS walks every operation on the server's data with
+// every component identity's key and checks that the server itself allows
+// exactly what the identity's job needs: the recorder never reads a
+// transcript or a recording, only the worker publishes results, nobody
+// deletes, purges or reconfigures a stream at run time, and nobody reads
+// another identity's inbox.
+func TestIdentityMatrixOnNATS(t *testing.T) {
 	ctx := bg(t)
-	var users []pipeline.User
-	for _, r := range pipeline.Roles {
-		users = append(users, pipeline.User{Name: r + "-user", Password: "pw-" + r, Role: r})
+	creds, err := pipeline.LoadOrCreateCredentials(filepath.Join(t.TempDir(), "creds"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	srv, err := pipeline.StartEmbedded(ctx, pipeline.EmbeddedConfig{DataDir: t.TempDir(), Port: pipeline.RandomPort, Users: users, Log: zerolog.Nop()})
+	srv, err := pipeline.StartEmbedded(ctx, pipeline.EmbeddedConfig{DataDir: t.TempDir(), Port: pipeline.RandomPort, Credentials: creds, Log: zerolog.Nop()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer srv.Shutdown()
-	connect := func(role string) *pipeline.Client {
-		c, err := pipeline.Connect(ctx, srv.ClientURL(), pipeline.WithNATSOptions(nats.UserInfo(role+"-user", "pw-"+role)))
+	connect := func(id string) *pipeline.Client {
+		c, err := pipeline.Connect(ctx, srv.ClientURL(), pipeline.WithIdentity(creds, id))
 		if err != nil {
-			t.Fatalf("%s: connect: %v", role, err)
+			t.Fatalf("%s: connect: %v", id, err)
 		}
 		t.Cleanup(func() { _ = c.Close() })
 		return c
@@ -42,46 +46,52 @@ func TestRoleMatrixOnNATS(t *testing.T) {
 		t.Error("connected without credentials")
 	}
 
-	// The service lays out the streams and fills them: one transcribed call
-	// with its review item, record copy and an audit entry.
-	svc := connect(pipeline.RoleService)
-	if err := svc.EnsureStreams(ctx, pipeline.Config{}); err != nil {
+	// Setup lays out the streams; the recorder, worker and web fill them:
+	// one transcribed call with its review item, record copy and an audit
+	// entry.
+	setup := connect(pipeline.IdentitySetup)
+	if err := setup.EnsureStreams(ctx, pipeline.Config{}); err != nil {
 		t.Fatal(err)
 	}
-	js := svc.JetStream()
-	reviewKV, err := pipeline.EnsureErasableKV(ctx, js, "REVIEW", "test", 8, 1)
-	if err != nil {
+	if _, err := pipeline.EnsureErasableKV(ctx, setup.JetStream(), "REVIEW", "test", 8, 1); err != nil {
 		t.Fatal(err)
 	}
-	for name, subj := range map[string]string{"RECORDS": "records.confirmed.*", "AUDIT": "audit.>"} {
-		if _, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: name, Subjects: []string{subj}, AllowDirect: true}); err != nil {
+	for name, subj := range map[string]string{"RECORDS": "records.confirmed.*", "AUDIT": "audit.events"} {
+		if _, err := setup.JetStream().CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: name, Subjects: []string{subj}, AllowDirect: true}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	const id = "rbac-1"
-	if _, err := svc.Ingest(ctx, call(id), bytes.NewReader(audioFor(id))); err != nil {
+	if _, err := connect(pipeline.IdentityRecorder).Ingest(ctx, call(id), bytes.NewReader(audioFor(id))); err != nil {
 		t.Fatal(err)
 	}
-	env := &testEnv{c: svc, logs: &logSink{t: t}}
+	worker := connect(pipeline.IdentityWorker)
+	env := &testEnv{c: worker, logs: &logSink{t: t}}
 	stop := runWorker(t, env.worker("w", &fakeProcessor{}))
 	waitState(t, env, id, pipeline.StateTranscribed)
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
+	web := connect(pipeline.IdentityWeb)
+	reviewKV, err := web.JetStream().KeyValue(ctx, "REVIEW")
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := reviewKV.Put(ctx, id, []byte(`{"call_id":"rbac-1"}`)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := js.Publish(ctx, "records.confirmed."+id, []byte(`{"resourceType":"Bundle"}`)); err != nil {
+	if _, err := web.JetStream().Publish(ctx, "records.confirmed."+id, []byte(`{"resourceType":"Bundle"}`)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := js.Publish(ctx, "audit.events", []byte(`{"object":"rbac-1","action":"read"}`)); err != nil {
+	if _, err := web.JetStream().Publish(ctx, "audit.events", []byte(`{"object":"rbac-1","action":"read"}`)); err != nil {
 		t.Fatal(err)
 	}
+	objections := connect(pipeline.IdentityObjections)
 	octx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	go pipeline.ServeObjections(octx, svc, svc.Object, nil)
+	go pipeline.ServeObjections(octx, objections, objections.Object, nil)
 	waitFor(t, func() bool {
-		_, err := svc.SendObjection(ctx, pipeline.Objection{CallID: "warm-up", By: "test"})
+		_, err := web.SendObjection(ctx, pipeline.Objection{CallID: "warm-up", By: "test"})
 		return err == nil
 	})
 
@@ -142,36 +152,142 @@ func TestRoleMatrixOnNATS(t *testing.T) {
 			_, err := c.JetStream().Publish(ctx, "audit.events", []byte(`{"forged":true}`))
 			return err
 		}},
+		{"publish a result", func(ctx context.Context, c *pipeline.Client, who string) error {
+			_, err := c.JetStream().Publish(ctx, pipeline.SubjectTranscribed("forged-"+who), []byte(`{}`))
+			return err
+		}},
+		{"delete a stream", func(ctx context.Context, c *pipeline.Client, _ string) error {
+			return c.JetStream().DeleteStream(ctx, "AUDIT")
+		}},
+		{"purge a stream", func(ctx context.Context, c *pipeline.Client, _ string) error {
+			s, err := c.JetStream().Stream(ctx, pipeline.StreamResults)
+			if err != nil {
+				return err
+			}
+			return s.Purge(ctx)
+		}},
+		{"reconfigure a stream", func(ctx context.Context, c *pipeline.Client, _ string) error {
+			_, err := c.JetStream().UpdateStream(ctx, jetstream.StreamConfig{Name: "RECORDS", Subjects: []string{"records.confirmed.*"}, AllowDirect: true, MaxAge: time.Hour})
+			return err
+		}},
+		{"sniff all inboxes", func(ctx context.Context, c *pipeline.Client, _ string) error {
+			return subscribeRefused(ctx, c, "_INBOX.>")
+		}},
+		{"sniff the web's inbox", func(ctx context.Context, c *pipeline.Client, _ string) error {
+			return subscribeRefused(ctx, c, pipeline.InboxPrefix(pipeline.IdentityWeb)+".>")
+		}},
+		{"sniff results", func(ctx context.Context, c *pipeline.Client, _ string) error {
+			return subscribeRefused(ctx, c, "calls.transcribed.*")
+		}},
 	}
-	// allowed[op] lists the roles that may do it.
+	// allowed[op] lists the identities that may do it.
 	allowed := map[string]string{
-		"ingest":            "service",
-		"read state":        "service clinician admin dpo",
-		"read transcript":   "service clinician dpo",
-		"read audio":        "service clinician dpo",
-		"read review item":  "service clinician dpo",
-		"read record copy":  "service clinician dpo",
-		"read audit trail":  "service dpo auditor",
-		"record objection":  "service clinician admin",
-		"erase a call":      "service",
-		"write audit trail": "service dpo", // the DPO's subject access exports are audited
+		"ingest":                "recorder",
+		"read state":            "recorder worker web retention objections monitor",
+		"read transcript":       "worker web retention objections",
+		"read audio":            "worker web",
+		"read review item":      "web retention objections",
+		"read record copy":      "web retention objections",
+		"read audit trail":      "worker web retention objections",
+		"record objection":      "recorder web",
+		"erase a call":          "retention objections",
+		"write audit trail":     "worker web retention objections",
+		"publish a result":      "worker",
+		"delete a stream":       "",
+		"purge a stream":        "",
+		"reconfigure a stream":  "setup",
+		"sniff all inboxes":     "",
+		"sniff the web's inbox": "web",
+		"sniff results":         "",
 	}
 	checked := 0
-	for _, role := range pipeline.Roles {
-		c := connect(role)
+	for _, who := range pipeline.Identities {
+		c := connect(who)
+		watchViolations(c)
 		for _, o := range ops {
-			want := strings.Contains(" "+allowed[o.name]+" ", " "+role+" ")
-			octx, cancel := context.WithTimeout(ctx, 750*time.Millisecond)
-			err := o.do(octx, c, role)
-			cancel()
+			want := strings.Contains(" "+allowed[o.name]+" ", " "+who+" ")
+			var err error
+			if strings.HasPrefix(o.name, "sniff") { // reads the violations itself
+				err = o.do(ctx, c, who)
+			} else {
+				err = refusedOrDone(c, func(ctx context.Context) error { return o.do(ctx, c, who) })
+			}
 			if want && err != nil {
-				t.Errorf("%s may %s, but: %v", role, o.name, err)
+				t.Errorf("%s may %s, but: %v", who, o.name, err)
 			}
 			if !want && err == nil {
-				t.Errorf("%s must not %s, but could", role, o.name)
+				t.Errorf("%s must not %s, but could", who, o.name)
 			}
 			checked++
 		}
 	}
-	t.Logf("role matrix: %d roles x %d operations = %d checks", len(pipeline.Roles), len(ops), checked)
+	t.Logf("identity matrix: %d identities x %d operations = %d checks", len(pipeline.Identities), len(ops), checked)
+}
+
+// violations carries a connection's permission violations, in the order
+// the server sent them.
+var violations = map[*nats.Conn]chan error{}
+
+func watchViolations(c *pipeline.Client) {
+	ch := make(chan error, 64)
+	violations[c.Conn()] = ch
+	c.Conn().SetErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+		if errors.Is(err, nats.ErrPermissionViolation) {
+			ch <- err
+		}
+	})
+}
+
+// refusedOrDone runs op until it ends or the server refuses one of its
+// requests: a refused request gets no reply, only an asynchronous
+// permissions violation, so waiting for the op's own timeout would make
+// every refusal cost seconds.
+func refusedOrDone(c *pipeline.Client, op func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- op(ctx) }()
+	select {
+	case err := <-done:
+		return err
+	case err := <-violations[c.Conn()]:
+		cancel()
+		<-done
+		return err
+	}
+}
+
+// subscribeRefused subscribes to subject and reports the server's verdict:
+// nil if it let the subscription stand, the permissions violation if not.
+// A refusal comes asynchronously, so a canary subscription that every
+// identity is refused follows it: the violations arrive in order, and the
+// canary's proves that the verdict on subject has arrived too.
+func subscribeRefused(ctx context.Context, c *pipeline.Client, subject string) error {
+	nc := c.Conn()
+	sub, err := nc.SubscribeSync(subject)
+	if err != nil {
+		return err
+	}
+	defer sub.Unsubscribe()
+	const canary = "$SYS.REQ.SERVER.PING.CANARY"
+	can, err := nc.SubscribeSync(canary)
+	if err != nil {
+		return err
+	}
+	defer can.Unsubscribe()
+	if err := nc.FlushWithContext(ctx); err != nil {
+		return err
+	}
+	var refused error
+	for {
+		select {
+		case err := <-violations[nc]:
+			if strings.Contains(err.Error(), canary) {
+				return refused
+			}
+			refused = err
+		case <-ctx.Done():
+			return fmt.Errorf("no verdict on the canary subscription: %w", ctx.Err())
+		}
+	}
 }

@@ -59,6 +59,7 @@ type clientOptions struct {
 	tlsCert      string
 	tlsKey       string
 	maxRecording int64
+	inboxPrefix  string
 	nats         []nats.Option
 }
 
@@ -174,6 +175,9 @@ func ConnectServers(ctx context.Context, urls []string, opts ...Option) (*Client
 		}),
 	}
 	nopts = append(nopts, authOpts...)
+	if o.inboxPrefix != "" {
+		nopts = append(nopts, nats.CustomInboxPrefix(o.inboxPrefix))
+	}
 	if dl, ok := ctx.Deadline(); ok {
 		nopts = append(nopts, nats.Timeout(time.Until(dl)))
 	}

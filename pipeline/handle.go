@@ -335,6 +335,9 @@ func (w *worker) deadLetter(ctx context.Context, d *delivery, meta *CallMeta, ra
 		d.log.Warn().Err(err).Msg("terminate after dead letter failed; a redelivery will find it settled")
 	}
 	w.failed.Add(1)
+	if w.OnDeadLetter != nil {
+		w.OnDeadLetter(kind)
+	}
 	d.log.Error().Str("kind", string(kind)).Str("reason", reason).Msg("call dead-lettered")
 }
 

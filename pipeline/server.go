@@ -37,14 +37,12 @@ type EmbeddedConfig struct {
 	Host string
 	// Port to listen on; 0 means DefaultPort, RandomPort (-1) any free port.
 	Port int
-	// Token is the client authentication token. It is required when Host is
-	// not a loopback address: an unauthenticated server on the network would
-	// hand call recordings to anyone who can reach it.
-	Token string
-	// Users, if set, replace the token: each user gets the subject
-	// permissions of their role (see Permissions), so that the server
-	// itself keeps admin staff from transcripts and auditors from calls.
-	Users []User
+	// Credentials, when set, turn authentication on: only the identities
+	// in it may connect, each with the permissions of its job (see
+	// IdentityPermissions). serve always sets it; without it the server is
+	// open to anyone who can reach it, so that is allowed on a loopback
+	// address only (tests).
+	Credentials *Credentials
 	// MaxPayload is the largest message in bytes; 0 means DefaultMaxPayload.
 	MaxPayload int32
 	// MaxStore caps JetStream file storage in bytes; 0 leaves the server's
@@ -84,11 +82,8 @@ func StartEmbedded(ctx context.Context, cfg EmbeddedConfig) (*Embedded, error) {
 	if cfg.MaxPayload == 0 {
 		cfg.MaxPayload = DefaultMaxPayload
 	}
-	if cfg.Token != "" && len(cfg.Users) > 0 {
-		return nil, errors.New("start nats-server: give a token or users, not both")
-	}
-	if !isLoopback(cfg.Host) && cfg.Token == "" && len(cfg.Users) == 0 {
-		return nil, fmt.Errorf("start nats-server: refusing to listen on %s without an auth token (set Token, or use a loopback host)", cfg.Host)
+	if !isLoopback(cfg.Host) && cfg.Credentials == nil {
+		return nil, fmt.Errorf("start nats-server: refusing to listen on %s without authentication (set Credentials, or use a loopback host)", cfg.Host)
 	}
 	// 0700: the store holds health data; other local users have no business in it.
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
@@ -117,16 +112,15 @@ func startServer(ctx context.Context, cfg EmbeddedConfig) (*Embedded, error) {
 		StoreDir:               cfg.DataDir,
 		JetStreamMaxStore:      cfg.MaxStore,
 		MaxPayload:             cfg.MaxPayload,
-		Authorization:          cfg.Token,
 		NoSigs:                 true, // the host program owns signal handling
 		DisableJetStreamBanner: true,
 	}
-	if len(cfg.Users) > 0 {
-		users, err := serverUsers(cfg.Users)
+	if cfg.Credentials != nil {
+		users, err := cfg.Credentials.serverNkeys()
 		if err != nil {
 			return nil, fmt.Errorf("start nats-server: %w", err)
 		}
-		opts.Users = users
+		opts.Nkeys = users
 	}
 	if cfg.EncryptionKey != "" {
 		opts.JetStreamKey = cfg.EncryptionKey

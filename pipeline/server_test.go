@@ -10,12 +10,12 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-func TestEmbeddedRefusesNetworkWithoutToken(t *testing.T) {
+func TestEmbeddedRefusesNetworkWithoutCredentials(t *testing.T) {
 	_, err := pipeline.StartEmbedded(context.Background(), pipeline.EmbeddedConfig{
 		DataDir: t.TempDir(), Host: "0.0.0.0", Port: pipeline.RandomPort,
 	})
-	if err == nil || !strings.Contains(err.Error(), "token") {
-		t.Fatalf("got %v, want refusal without a token", err)
+	if err == nil || !strings.Contains(err.Error(), "without authentication") {
+		t.Fatalf("got %v, want refusal without credentials", err)
 	}
 	if _, err := pipeline.StartEmbedded(context.Background(), pipeline.EmbeddedConfig{Port: pipeline.RandomPort}); err == nil {
 		t.Fatal("started without a data dir")

@@ -77,6 +77,10 @@ type Worker struct {
 	// Log receives one event per call outcome. It never receives transcript
 	// text, audio or caller identifiers.
 	Log zerolog.Logger
+	// OnDeadLetter, if set, is told the kind of each call this worker
+	// dead-letters (metrics): the worker knows it first hand, so nobody
+	// needs to read calls.failed.*, whose bodies hold the call's metadata.
+	OnDeadLetter func(kind ErrorKind)
 }
 
 // worker is a Worker with defaults applied, plus run-time state.

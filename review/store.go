@@ -35,6 +35,9 @@ var ErrConflict = errors.New("the proposal was changed by someone else; reload i
 type Config struct {
 	// Replicas for the bucket and stream; 0 means 1.
 	Replicas int
+	// Bind opens the existing bucket and stream without creating or
+	// changing them (components at run time may not).
+	Bind bool
 	// SystemBase prefixes identifier systems in FHIR records (record.DefaultSystemBase if empty).
 	SystemBase string
 	// BaseURL of the review UI, for the link back to the call in records; optional.
@@ -55,19 +58,34 @@ type Store struct {
 	log zerolog.Logger
 }
 
-// Open creates or updates the REVIEW bucket and RECORDS stream and returns
-// a Store on them. The pipeline's streams must exist (EnsureStreams).
+// Open returns a Store on the REVIEW bucket and RECORDS stream, creating
+// or updating them first unless cfg.Bind is set. The pipeline's streams
+// must exist (EnsureStreams).
 func Open(ctx context.Context, c *pipeline.Client, cfg Config) (*Store, error) {
-	if cfg.Replicas == 0 {
-		cfg.Replicas = 1
-	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	js := c.JetStream()
-	kv, err := pipeline.EnsureErasableKV(ctx, js, BucketReview, "call ID → proposal or triage item with its history", 64, cfg.Replicas)
+	if !cfg.Bind {
+		if err := Ensure(ctx, c, cfg.Replicas); err != nil {
+			return nil, err
+		}
+	}
+	kv, err := js.KeyValue(ctx, BucketReview)
 	if err != nil {
 		return nil, fmt.Errorf("open review store: %w", err)
+	}
+	return &Store{c: c, js: js, kv: kv, cfg: cfg, log: cfg.Log.With().Str("component", "review").Logger()}, nil
+}
+
+// Ensure creates or updates the REVIEW bucket and RECORDS stream with
+// replicas copies (0 means 1): serve's setup identity does, before the
+// components bind to them.
+func Ensure(ctx context.Context, c *pipeline.Client, replicas int) error {
+	replicas = max(replicas, 1)
+	js := c.JetStream()
+	if _, err := pipeline.EnsureErasableKV(ctx, js, BucketReview, "call ID → proposal or triage item with its history", 64, replicas); err != nil {
+		return fmt.Errorf("open review store: %w", err)
 	}
 	if _, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:        StreamRecords,
@@ -75,14 +93,14 @@ func Open(ctx context.Context, c *pipeline.Client, cfg Config) (*Store, error) {
 		Subjects:    []string{subjectConfirmed + "*"},
 		Retention:   jetstream.LimitsPolicy,
 		Storage:     jetstream.FileStorage,
-		Replicas:    cfg.Replicas,
+		Replicas:    replicas,
 		Duplicates:  pipeline.DefaultDuplicateWindow,
 		AllowDirect: true,
 		Discard:     jetstream.DiscardNew,
 	}); err != nil {
-		return nil, fmt.Errorf("open review store: stream %s: %w", StreamRecords, err)
+		return fmt.Errorf("open review store: stream %s: %w", StreamRecords, err)
 	}
-	return &Store{c: c, js: js, kv: kv, cfg: cfg, log: cfg.Log.With().Str("component", "review").Logger()}, nil
+	return nil
 }
 
 // Pipeline is the pipeline client the store reads results and audio through.

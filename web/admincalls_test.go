@@ -17,6 +17,7 @@ import (
 	"github.com/callscribe/callscribe/internal/testenv"
 	"github.com/callscribe/callscribe/pipeline"
 	"github.com/callscribe/callscribe/review"
+	"github.com/callscribe/callscribe/roles"
 	"github.com/callscribe/callscribe/web"
 )
 
@@ -192,7 +193,7 @@ func TestAdminCallsPage(t *testing.T) {
 
 	// The trail: one read per call shown, per viewer, for administration;
 	// the refusals too.
-	entries, err := trail.Query(ctx, audit.Actor{User: "auditor", Role: pipeline.RoleAuditor}, audit.Filter{})
+	entries, err := trail.Query(ctx, audit.Actor{User: "auditor", Role: roles.Auditor}, audit.Filter{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/callscribe/callscribe/audit"
-	"github.com/callscribe/callscribe/pipeline"
+	"github.com/callscribe/callscribe/roles"
 	"github.com/callscribe/callscribe/web"
 )
 
@@ -36,7 +36,7 @@ func TestEveryCallAccessIsAudited(t *testing.T) {
 	adm.get("/calls/"+id+"/audio", http.StatusForbidden)
 	adm.post("/calls/"+id+"/confirm", url.Values{"csrf": {adm.csrf}, "clarified": {"yes"}})
 
-	entries, err := trail.Query(ctx, audit.Actor{User: "auditor", Role: pipeline.RoleAuditor}, audit.Filter{ObjectID: id})
+	entries, err := trail.Query(ctx, audit.Actor{User: "auditor", Role: roles.Auditor}, audit.Filter{ObjectID: id})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,11 +9,11 @@ import (
 	"testing"
 
 	"github.com/callscribe/callscribe/audit"
-	"github.com/callscribe/callscribe/pipeline"
+	"github.com/callscribe/callscribe/roles"
 )
 
 // auditorActor reads the trail in these tests.
-var auditorActor = audit.Actor{User: "auditor", Role: pipeline.RoleAuditor}
+var auditorActor = audit.Actor{User: "auditor", Role: roles.Auditor}
 
 // events returns the trail's events that f matches.
 func events(t *testing.T, trail *audit.Log, f audit.Filter) []audit.Event {

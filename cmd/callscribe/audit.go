@@ -15,6 +15,7 @@ import (
 
 	"github.com/callscribe/callscribe/audit"
 	"github.com/callscribe/callscribe/pipeline"
+	"github.com/callscribe/callscribe/roles"
 )
 
 // cmdAudit reads the audit trail: 'verify' checks it has not been tampered
@@ -48,7 +49,7 @@ type auditFlags struct {
 func (f *auditFlags) register(fs *flag.FlagSet) {
 	f.nats.register(fs, "nats://"+pipeline.DefaultHost+":"+strconv.Itoa(pipeline.DefaultPort))
 	fs.StringVar(&f.actor, "as", whoami(), "who is asking (user ID), passed to the audit trail's access check")
-	fs.StringVar(&f.actorRole, "as-role", pipeline.RoleAuditor, "role of -as: auditor or dpo may read the trail")
+	fs.StringVar(&f.actorRole, "as-role", roles.Auditor, "role of -as: auditor or dpo may read the trail")
 }
 
 // open connects and binds to the existing AUDIT stream, read only.

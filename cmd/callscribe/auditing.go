@@ -10,6 +10,7 @@ import (
 
 	"github.com/callscribe/callscribe/audit"
 	"github.com/callscribe/callscribe/pipeline"
+	"github.com/callscribe/callscribe/roles"
 )
 
 // auditKeyFlag names the audit trail's signing key: entries signed with it
@@ -37,7 +38,7 @@ func openAudit(ctx context.Context, client *pipeline.Client, keyPath string, rep
 }
 
 // serviceActor is callscribe itself in the audit trail.
-var serviceActor = audit.Actor{User: "callscribe", Role: pipeline.RoleService}
+var serviceActor = audit.Actor{User: "callscribe", Role: roles.System}
 
 // appendAll writes events, logging (never dropping silently) any failure.
 func appendAll(ctx context.Context, log *audit.Log, logger zerolog.Logger, events ...audit.Event) {

@@ -15,6 +15,7 @@ import (
 	"github.com/callscribe/callscribe/pipeline"
 	"github.com/callscribe/callscribe/retention"
 	"github.com/callscribe/callscribe/review"
+	"github.com/callscribe/callscribe/roles"
 )
 
 // retentionFlags set the records-management periods of the privacy notice.
@@ -55,7 +56,7 @@ func serveObjections(ctx context.Context, client *pipeline.Client, store *review
 			return
 		}
 		m.objections.Inc()
-		by := audit.Actor{User: o.By, Role: pipeline.RoleService}
+		by := audit.Actor{User: o.By, Role: roles.System}
 		appendAll(ctx, m.trail, logger, e.AuditEvents(by, audit.PurposeObjection)...)
 	})
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/callscribe/callscribe/audit"
 	"github.com/callscribe/callscribe/pipeline"
+	"github.com/callscribe/callscribe/roles"
 )
 
 // freePort asks the kernel for a port nobody is using.
@@ -95,7 +96,7 @@ func TestServeRolesObjectCommandErasesQueuedCall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	entries, err := trail.Query(ctx, audit.Actor{User: "test", Role: pipeline.RoleAuditor}, audit.Filter{ObjectID: "obj-cli-1"})
+	entries, err := trail.Query(ctx, audit.Actor{User: "test", Role: roles.Auditor}, audit.Filter{ObjectID: "obj-cli-1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +123,7 @@ func TestServeRolesObjectCommandErasesQueuedCall(t *testing.T) {
 	if err := cmdSAR(ctx, []string{"-nats", url, "-nhs-number", "9434765919", "-out", zipPath}, &out); err == nil {
 		t.Error("sar overwrote an existing export")
 	}
-	entries, err = trail.Query(ctx, audit.Actor{User: "test", Role: pipeline.RoleAuditor}, audit.Filter{ObjectID: "sar-1", Action: audit.ActionExport})
+	entries, err = trail.Query(ctx, audit.Actor{User: "test", Role: roles.Auditor}, audit.Filter{ObjectID: "sar-1", Action: audit.ActionExport})
 	if err != nil || len(entries) != 1 || entries[0].Event.User != "dpo.jones" || entries[0].Event.Purpose != audit.PurposeSubjectAccess {
 		t.Errorf("audit of the export: %+v, %v", entries, err)
 	}

@@ -17,6 +17,7 @@ func cmdIngest(ctx context.Context, args []string, stdout io.Writer) error {
 	var nf natsFlags
 	fs := newFlags("ingest", "[flags] FILE.wav...")
 	nf.register(fs, "nats://"+pipeline.DefaultHost+":4222")
+	nf.registerCredentials(fs)
 	metaPath := fs.String("meta", "", "call metadata JSON (id, started_at, line, handler_id, caller_number, nhs_number, recording_consent, channel_speakers); one recording only")
 	id := fs.String("id", "", "call ID (default: the file name without extension); one recording only")
 	line := fs.String("line", "", "telephone line or queue the call came in on")
@@ -34,7 +35,9 @@ func cmdIngest(ctx context.Context, args []string, stdout io.Writer) error {
 		return usageError{errors.New("-meta and -id describe one recording; give one file")}
 	}
 	logger := newLogger(os.Stderr)
-	client, err := nf.connect(ctx, "callscribe-ingest", logger)
+	// The call recorder's identity: it may submit calls and follow their
+	// states, never read a transcript or a recording back.
+	client, err := nf.connectAs(ctx, pipeline.IdentityRecorder, logger)
 	if err != nil {
 		return err
 	}

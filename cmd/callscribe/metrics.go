@@ -26,7 +26,8 @@ import (
 const DefaultMetricsAddr = "127.0.0.1:9464"
 
 // metrics are serve's Prometheus metrics. Counters count what this process
-// did, except dead letters, which every process sees on calls.failed.*.
+// did; gauges read the server's counts (as the monitor identity, which
+// reads no message body).
 type metrics struct {
 	reg        *prometheus.Registry
 	processed  *prometheus.CounterVec
@@ -37,6 +38,14 @@ type metrics struct {
 	// trail is the audit log the roles write to (kept here because every
 	// role already receives the metrics).
 	trail *audit.Log
+}
+
+// with is m writing audit events to trail: each role appends as its own
+// identity.
+func (m *metrics) with(trail *audit.Log) *metrics {
+	c := *m
+	c.trail = trail
+	return &c
 }
 
 func newMetrics(client *pipeline.Client) *metrics {
@@ -84,20 +93,6 @@ func (m *metrics) observe(label classify.Label, audio, processing time.Duration)
 	if processing > 0 {
 		m.rtf.Observe(audio.Seconds() / processing.Seconds())
 	}
-}
-
-// watchDeadLetters counts dead letters by kind until ctx ends.
-func (m *metrics) watchDeadLetters(ctx context.Context, client *pipeline.Client) error {
-	stop, err := client.WatchOutcomes(func(o pipeline.Outcome) {
-		if o.Failed != nil && o.Failed.Kind != "" {
-			m.deadLetter.WithLabelValues(string(o.Failed.Kind)).Inc()
-		}
-	})
-	if err != nil {
-		return fmt.Errorf("metrics: watch dead letters: %w", err)
-	}
-	<-ctx.Done()
-	return stop()
 }
 
 // serveMetrics offers /metrics and /healthz (200 while connected to NATS)

@@ -14,16 +14,16 @@ import (
 )
 
 // The printed block is accepted by nats-server's configuration parser and
-// gives each user exactly their role's permissions.
+// gives each identity's public key exactly its permissions; no seed is in it.
 func TestNATSConfIsValidServerConfiguration(t *testing.T) {
 	dir := t.TempDir()
-	users := filepath.Join(dir, "users.json")
-	if err := os.WriteFile(users, []byte(`[{"name":"callscribe","password":"svc-pw","role":"service"},{"name":"sam","password":"adm-pw","role":"admin"}]`), 0o600); err != nil {
+	creds := filepath.Join(dir, "creds")
+	var out bytes.Buffer
+	if err := cmdNATSConf(context.Background(), []string{"-credentials", creds}, &out); err != nil {
 		t.Fatal(err)
 	}
-	var out bytes.Buffer
-	if err := cmdNATSConf(context.Background(), []string{"-nats-users", users}, &out); err != nil {
-		t.Fatal(err)
+	if bytes.Contains(out.Bytes(), []byte(`"SU`)) {
+		t.Fatal("the block holds a seed")
 	}
 	if err := os.WriteFile(filepath.Join(dir, "users.conf"), out.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
@@ -36,14 +36,22 @@ func TestNATSConfIsValidServerConfiguration(t *testing.T) {
 	if err != nil {
 		t.Fatalf("nats-server refuses the block: %v\n%s", err, out.String())
 	}
-	if len(opts.Users) != 2 {
-		t.Fatalf("users %+v", opts.Users)
+	loaded, err := pipeline.LoadCredentials(creds)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, u := range opts.Users {
-		role := map[string]string{"callscribe": pipeline.RoleService, "sam": pipeline.RoleAdmin}[u.Username]
-		want, _ := pipeline.Permissions(role)
-		if !slices.Equal(u.Permissions.Publish.Allow, want.Publish.Allow) || !slices.Equal(u.Permissions.Subscribe.Allow, want.Subscribe.Allow) {
-			t.Errorf("%s: permissions %+v, want %+v", u.Username, u.Permissions, want)
+	if len(opts.Nkeys) != len(pipeline.Identities) {
+		t.Fatalf("%d nkey users, want %d", len(opts.Nkeys), len(pipeline.Identities))
+	}
+	for i, u := range opts.Nkeys {
+		id := pipeline.Identities[i]
+		want, _ := pipeline.IdentityPermissions(id)
+		if u.Nkey != loaded.PublicKey(id) {
+			t.Errorf("%s: key %s, want %s", id, u.Nkey, loaded.PublicKey(id))
+		}
+		if !slices.Equal(u.Permissions.Publish.Allow, want.Publish.Allow) || !slices.Equal(u.Permissions.Subscribe.Allow, want.Subscribe.Allow) ||
+			(want.Response == nil) != (u.Permissions.Response == nil) {
+			t.Errorf("%s: permissions %+v, want %+v", id, u.Permissions, want)
 		}
 	}
 }

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
 
 	"github.com/rs/zerolog"
 
@@ -23,8 +26,11 @@ type natsFlags struct {
 	tlsCA    string
 	tlsCert  string
 	tlsKey   string
-	// extra are connection options set by the program, not by flags
-	// (serve's own credentials for its embedded server).
+	// credentials is the folder of the components' nkey seeds
+	// (registerCredentials); loaded, once read.
+	credentials string
+	loaded      *pipeline.Credentials
+	// extra are connection options set by the program, not by flags.
 	extra []pipeline.Option
 }
 
@@ -74,4 +80,39 @@ func (f *natsFlags) connect(ctx context.Context, name string, logger zerolog.Log
 			"at a running one with -nats URL (or CALLSCRIBE_NATS=URL)", pipeline.RedactURLs(f.url))
 	}
 	return c, err
+}
+
+// registerCredentials adds -credentials, for the commands that connect as
+// one of callscribe's own identities (serve's components, ingest as the
+// recorder).
+func (f *natsFlags) registerCredentials(fs *flag.FlagSet) {
+	home, _ := os.UserHomeDir()
+	fs.StringVar(&f.credentials, "credentials", filepath.Join(home, ".config", "callscribe", "nats"),
+		"folder of the components' NATS nkey seeds (<identity>.nk, 0600): serve makes them on its first start for the embedded server; "+
+			"'callscribe nats-conf' makes them for a cluster. Used when no -token, -user, -creds or -nkey is given")
+}
+
+// hasAuth reports whether a credential was given on the command line.
+func (f *natsFlags) hasAuth() bool {
+	return f.token != "" || f.user != "" || f.password != "" || f.creds != "" || f.nkey != ""
+}
+
+// connectAs connects as one of callscribe's identities: with that
+// identity's seed and private inbox from the credentials folder, unless
+// the command line named a credential of its own (an operator-managed
+// cluster's, e.g. from nsc).
+func (f *natsFlags) connectAs(ctx context.Context, identity string, logger zerolog.Logger) (*pipeline.Client, error) {
+	g := *f
+	if !f.hasAuth() {
+		if g.loaded == nil {
+			creds, err := pipeline.LoadCredentials(f.credentials)
+			if err != nil {
+				return nil, fmt.Errorf("connect as %s: %w (serve makes the credentials on its first start; for a cluster, 'callscribe nats-conf -credentials %s')",
+					identity, err, f.credentials)
+			}
+			g.loaded = creds
+		}
+		g.extra = append(slices.Clone(f.extra), pipeline.WithIdentity(g.loaded, identity))
+	}
+	return g.connect(ctx, "callscribe-"+identity, logger)
 }

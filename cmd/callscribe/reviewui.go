@@ -61,7 +61,8 @@ func (f *webFlags) register(fs *flag.FlagSet) {
 // openStore opens the review store (REVIEW bucket, RECORDS stream) with
 // the record settings from the flags.
 func (f *webFlags) openStore(ctx context.Context, client *pipeline.Client, replicas int, logger zerolog.Logger) (*review.Store, error) {
-	cfg := review.Config{BaseURL: f.baseURL, Log: logger, Replicas: replicas}
+	// replicas 0: bind to the bucket setUp laid out (as openAudit does).
+	cfg := review.Config{BaseURL: f.baseURL, Log: logger, Replicas: replicas, Bind: replicas == 0}
 	if f.fhirServer != "" {
 		cfg.FHIRServer = &record.Poster{BaseURL: f.fhirServer}
 		if f.fhirToken != "" {

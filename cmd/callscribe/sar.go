@@ -11,6 +11,7 @@ import (
 	"github.com/callscribe/callscribe/audit"
 	"github.com/callscribe/callscribe/pipeline"
 	"github.com/callscribe/callscribe/review"
+	"github.com/callscribe/callscribe/roles"
 	"github.com/callscribe/callscribe/sar"
 )
 
@@ -52,7 +53,7 @@ func cmdSAR(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("sar: %w", err)
 	}
 	x := &sar.Exporter{Pipeline: client, Review: store, Audit: func(ctx context.Context, id string) ([]json.RawMessage, error) {
-		entries, err := trail.Query(ctx, audit.Actor{User: *as, Role: pipeline.RoleDPO}, audit.Filter{ObjectID: id})
+		entries, err := trail.Query(ctx, audit.Actor{User: *as, Role: roles.DPO}, audit.Filter{ObjectID: id})
 		if err != nil {
 			return nil, err
 		}
@@ -72,7 +73,7 @@ func cmdSAR(ctx context.Context, args []string, stdout io.Writer) error {
 		_ = os.Remove(*out) // a partial export must not be handed out
 		return err
 	}
-	who := audit.Actor{User: *as, Role: pipeline.RoleDPO}
+	who := audit.Actor{User: *as, Role: roles.DPO}
 	var events []audit.Event
 	for _, c := range sum.Matched {
 		events = append(events, audit.Allow(who, audit.ActionExport, audit.Object{Kind: audit.KindRecording, ID: c.CallID}, audit.PurposeSubjectAccess))

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -21,7 +20,6 @@ import (
 	"github.com/callscribe/callscribe/classify"
 	"github.com/callscribe/callscribe/models"
 	"github.com/callscribe/callscribe/pipeline"
-	"github.com/callscribe/callscribe/review"
 	"github.com/callscribe/callscribe/transcribe"
 )
 
@@ -31,12 +29,13 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlags("serve", "[flags]")
 	ef.register(fs)
 	nf.register(fs, "")
+	nf.registerCredentials(fs)
 	var wf webFlags
 	wf.register(fs)
 	fs.Lookup("nats").Usage = "use this NATS server instead of starting the embedded one"
 	home, _ := os.UserHomeDir()
 	data := fs.String("data", filepath.Join(home, ".local", "share", "callscribe"), "data folder of the embedded NATS server (JetStream store)")
-	listen := fs.String("listen", pipeline.DefaultHost, "address the embedded NATS server listens on (loopback only unless a -token is set)")
+	listen := fs.String("listen", pipeline.DefaultHost, "address the embedded NATS server listens on; every connection must authenticate as one of the identities in -credentials")
 	port := fs.Int("port", pipeline.DefaultPort, "port of the embedded NATS server")
 	workers := fs.Int("workers", 1, "transcriptions at once; each loads its own copy of the model")
 	ackWait := fs.Duration("ack-wait", 30*time.Second, "how long before a silent worker's call goes to another worker")
@@ -45,7 +44,6 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	replicas := fs.Int("replicas", 1, "stream and bucket replicas (3 on a NATS cluster)")
 	rolesFlag := fs.String("roles", strings.Join(allRoles, ","), "roles this process runs, comma-separated: "+strings.Join(allRoles, ", ")+
 		" (worker: transcription; web: review UI and record publishing; retention: deletes calls whose period ended; objections: honours objections to recording)")
-	usersFile := fs.String("nats-users", "", "JSON file of NATS users for the embedded server, [{\"name\",\"password\",\"role\"}] with roles service, clinician, admin, dpo, auditor: the server enforces each role's reach (replaces -token); serve connects as the first service user")
 	auditKey := auditKeyFlag(fs)
 	metricsAddr := fs.String("metrics", DefaultMetricsAddr, "serve Prometheus /metrics and /healthz on this address; empty: off")
 	storeKey := fs.String("store-key-file", "", "encrypt the embedded server's store at rest with the key in this file (keep it outside the repository and the data folder); the same key is needed on every start")
@@ -61,14 +59,10 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return usageError{err}
 	}
-	if nf.url == "" && (nf.creds != "" || nf.nkey != "" || nf.user != "" || nf.tlsCA != "" || nf.tlsCert != "" || nf.tlsKey != "") {
-		return usageError{errors.New("-creds, -nkey, -user and -tls-* are for a NATS server named with -nats; the embedded server uses -token or -nats-users")}
+	if nf.url == "" && (nf.hasAuth() || nf.tlsCA != "" || nf.tlsCert != "" || nf.tlsKey != "") {
+		return usageError{errors.New("-token, -creds, -nkey, -user and -tls-* are for a NATS server named with -nats; the embedded server always authenticates each component with its own key from -credentials")}
 	}
 	key, err := readKeyFile(*storeKey)
-	if err != nil {
-		return err
-	}
-	users, err := readUsers(*usersFile)
 	if err != nil {
 		return err
 	}
@@ -76,10 +70,15 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 		if err := pipeline.CheckDataDir(*data); err != nil {
 			return err
 		}
+		// Secure by default: the embedded server only admits callscribe's
+		// own components, each with its own key and permissions.
+		if nf.loaded, err = pipeline.LoadOrCreateCredentials(nf.credentials); err != nil {
+			return err
+		}
 	}
 	logger := newLogger(os.Stderr)
 	plan := servePlan{data: *data, listen: *listen, port: *port, workers: *workers, ackWait: *ackWait,
-		maxDeliver: *maxDeliver, grace: *grace, replicas: *replicas, storeKey: key, users: users, metrics: *metricsAddr, auditKey: *auditKey}
+		maxDeliver: *maxDeliver, grace: *grace, replicas: *replicas, storeKey: key, metrics: *metricsAddr, auditKey: *auditKey}
 	if roles["worker"] {
 		return serveWithWorkers(ctx, fs, &ef, &nf, &wf, &rf, roles, plan, logger)
 	}
@@ -90,7 +89,6 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 type servePlan struct {
 	data, listen, storeKey string
 	metrics, auditKey      string
-	users                  []pipeline.User
 	port, workers          int
 	ackWait, grace         time.Duration
 	maxDeliver, replicas   int
@@ -153,49 +151,34 @@ func serveWithWorkers(ctx context.Context, fs *flag.FlagSet, ef *engineFlags, nf
 			// server itself when its retention period ends.
 			AdministrativeTTL: rf.admin,
 			Log:               logger,
+			OnDeadLetter:      func(kind pipeline.ErrorKind) { m.deadLetter.WithLabelValues(string(kind)).Inc() },
 		}
 		return w.Run(ctx)
 	})
 }
 
-// serveRoles connects (starting the embedded server unless -nats names
-// one), lays out the streams, and runs the roles until ctx ends or one of
-// them fails. work is the worker role, nil when this process has none.
+// serveRoles starts the embedded server unless -nats names one, lays out
+// the streams as the setup identity, and runs the roles, each connected as
+// its own identity, until ctx ends or one of them fails. work is the worker
+// role, nil when this process has none.
 func serveRoles(ctx context.Context, nf *natsFlags, wf *webFlags, rf *retentionFlags, roles map[string]bool, plan servePlan,
 	logger zerolog.Logger, work func(context.Context, *pipeline.Client, *metrics) error) error {
-	url := nf.url
-	if url == "" {
+	if nf.url == "" {
 		srv, err := pipeline.StartEmbedded(ctx, pipeline.EmbeddedConfig{
-			DataDir: plan.data, Host: plan.listen, Port: plan.port, Token: nf.token, Log: logger, EncryptionKey: plan.storeKey,
-			Users: plan.users,
+			DataDir: plan.data, Host: plan.listen, Port: plan.port, Log: logger, EncryptionKey: plan.storeKey,
+			Credentials: nf.loaded,
 		})
 		if err != nil {
 			return err
 		}
 		defer srv.Shutdown()
-		url = srv.ClientURL()
-		for _, u := range plan.users {
-			if u.Role == pipeline.RoleService {
-				nf.extra = append(nf.extra, pipeline.WithUserPassword(u.Name, u.Password))
-				break
-			}
-		}
+		nf.url = srv.ClientURL()
 	}
-	nf.url = url
-	client, err := nf.connect(ctx, "callscribe-serve", logger)
-	if err != nil {
+	if err := setUp(ctx, nf, wf, plan, logger); err != nil {
 		return err
 	}
-	defer client.Close()
-	if err := client.EnsureStreams(ctx, pipeline.Config{Replicas: plan.replicas}); err != nil {
-		return err
-	}
-	var store *review.Store
-	if roles["web"] || roles["retention"] || roles["objections"] {
-		if store, err = wf.openStore(ctx, client, plan.replicas, logger); err != nil {
-			return err
-		}
-	}
+	conns := &components{nf: nf, wf: wf, plan: plan, logger: logger}
+	defer conns.close()
 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -209,33 +192,49 @@ func serveRoles(ctx context.Context, nf *natsFlags, wf *webFlags, rf *retentionF
 			}
 		}()
 	}
-	trail, err := openAudit(ctx, client, plan.auditKey, plan.replicas, logger)
+	monitor, err := conns.client(ctx, pipeline.IdentityMonitor)
 	if err != nil {
 		return err
 	}
-	m := newMetrics(client)
-	m.trail = trail
+	m := newMetrics(monitor)
 	if plan.metrics != "" {
-		run("metrics", func(ctx context.Context) error { return m.serve(ctx, plan.metrics, client, logger) })
-		run("metrics", func(ctx context.Context) error { return m.watchDeadLetters(ctx, client) })
+		run("metrics", func(ctx context.Context) error { return m.serve(ctx, plan.metrics, monitor, logger) })
 	}
 	if roles["web"] {
-		stopWeb, err := wf.start(ctx, store, trail, logger)
+		c, err := conns.open(ctx, pipeline.IdentityWeb)
+		if err != nil {
+			return err
+		}
+		stopWeb, err := wf.start(ctx, c.store, c.trail, logger)
 		if err != nil {
 			return err
 		}
 		defer stopWeb()
 	}
 	if roles["retention"] {
-		run("retention", func(ctx context.Context) error { return rf.run(ctx, client, store, m, logger) })
+		c, err := conns.open(ctx, pipeline.IdentityRetention)
+		if err != nil {
+			return err
+		}
+		run("retention", func(ctx context.Context) error { return rf.run(ctx, c.client, c.store, m.with(c.trail), logger) })
 	}
 	if roles["objections"] {
-		run("objections", func(ctx context.Context) error { return serveObjections(ctx, client, store, m, logger) })
+		c, err := conns.open(ctx, pipeline.IdentityObjections)
+		if err != nil {
+			return err
+		}
+		run("objections", func(ctx context.Context) error {
+			return serveObjections(ctx, c.client, c.store, m.with(c.trail), logger)
+		})
 	}
 	if work != nil {
-		run("worker", func(ctx context.Context) error { return work(ctx, client, m) })
+		c, err := conns.open(ctx, pipeline.IdentityWorker)
+		if err != nil {
+			return err
+		}
+		run("worker", func(ctx context.Context) error { return work(ctx, c.client, m.with(c.trail)) })
 	}
-	logger.Info().Str("nats", url).Strs("roles", sortedRoles(roles)).
+	logger.Info().Str("nats", pipeline.RedactURLs(nf.url)).Strs("roles", sortedRoles(roles)).
 		Msg("serving: ingest with `callscribe ingest FILE.wav`, results on calls.transcribed.<id>")
 	<-ctx.Done()
 	wg.Wait()
@@ -331,24 +330,4 @@ func readKeyFile(path string) (string, error) {
 		return "", fmt.Errorf("store key %s: %d characters; use at least 16 (e.g. openssl rand -hex 32)", path, len(key))
 	}
 	return key, nil
-}
-
-// readUsers reads the embedded server's users; it must hold a service user
-// for serve itself, and, holding passwords, must not be readable by others.
-func readUsers(path string) ([]pipeline.User, error) {
-	if path == "" {
-		return nil, nil
-	}
-	b, err := readSecretFile("nats users", path)
-	if err != nil {
-		return nil, err
-	}
-	var users []pipeline.User
-	if err := json.Unmarshal(b, &users); err != nil {
-		return nil, fmt.Errorf("nats users %s: %w", path, err)
-	}
-	if !slices.ContainsFunc(users, func(u pipeline.User) bool { return u.Role == pipeline.RoleService }) {
-		return nil, fmt.Errorf("nats users %s: no user with role %s, which serve itself needs", path, pipeline.RoleService)
-	}
-	return users, nil
 }

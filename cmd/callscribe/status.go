@@ -14,6 +14,7 @@ import (
 
 	"github.com/callscribe/callscribe/audit"
 	"github.com/callscribe/callscribe/pipeline"
+	"github.com/callscribe/callscribe/roles"
 )
 
 func cmdStatus(ctx context.Context, args []string, stdout io.Writer) error {
@@ -25,7 +26,7 @@ func cmdStatus(ctx context.Context, args []string, stdout io.Writer) error {
 	failedWithin := fs.Duration("failed-within", 24*time.Hour, "with -all: count the calls that failed within this long")
 	auditKey := auditKeyFlag(fs)
 	as := fs.String("as", whoami(), "who is reading (your user name), for the audit trail")
-	role := fs.String("as-role", pipeline.RoleClinician, "your role, for the audit trail (what you can read is decided by your NATS credentials)")
+	role := fs.String("as-role", roles.Clinician, "your role, for the audit trail (what you can read is decided by your NATS credentials)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

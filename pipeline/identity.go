@@ -1,0 +1,168 @@
+package pipeline
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+)
+
+// Identities of the programs that reach the NATS server. People never do:
+// they reach patient data through the web component's authenticated,
+// audited API (issue 12). Each component connects as its own identity and
+// the server itself limits it to the subjects its job needs, so a bug or a
+// stolen credential in one component reaches no more than that component's
+// job: the recorder cannot read a transcript, the web cannot forge a result,
+// and nobody can delete or reconfigure a stream once serve has laid them out.
+const (
+	// IdentitySetup lays out streams, buckets and consumers when serve
+	// starts; it may create and update them but never delete or purge.
+	IdentitySetup = "setup"
+	// IdentityRecorder submits calls and their recordings (ingest) and
+	// follows their states; it reads no transcript and no recording.
+	IdentityRecorder = "recorder"
+	// IdentityWorker takes queued calls, reads their audio and is the only
+	// identity that may publish results and dead letters.
+	IdentityWorker = "worker"
+	// IdentityWeb serves people through the authenticated, audited review UI
+	// and API: it reads calls, results, audio and the audit trail, keeps the
+	// review bucket and publishes confirmed records.
+	IdentityWeb = "web"
+	// IdentityRetention erases calls whose retention period has ended.
+	IdentityRetention = "retention"
+	// IdentityObjections answers objections to recording by erasing the call.
+	IdentityObjections = "objections"
+	// IdentityMonitor reads counts for /metrics and /healthz: stream and
+	// consumer info and call states, never a message body.
+	IdentityMonitor = "monitor"
+)
+
+// Identities lists every identity, in the order credentials are made.
+var Identities = []string{IdentitySetup, IdentityRecorder, IdentityWorker, IdentityWeb, IdentityRetention, IdentityObjections, IdentityMonitor}
+
+// InboxPrefix is where an identity's replies arrive. Each identity may
+// subscribe to its own inbox only, so no component (and no stolen
+// credential) can read the replies another one asked for: issue 12 caught
+// an auditor capturing 1.2 MB of a clinician's replies on _INBOX.>.
+func InboxPrefix(identity string) string { return "_INBOX_" + identity }
+
+// Streams named here rather than imported: review and audit build on this
+// package.
+const (
+	streamReview  = "KV_REVIEW"
+	streamRecords = "RECORDS"
+	streamAudit   = "AUDIT"
+	subjectAudit  = "audit.events"
+	streamState   = "KV_" + BucketState
+	streamObjects = "OBJ_" + BucketRecordings
+)
+
+// jsInfo lets a client bind to streams: their info only.
+func jsInfo(streams ...string) []string {
+	var s []string
+	for _, st := range streams {
+		s = append(s, "$JS.API.STREAM.INFO."+st)
+	}
+	return s
+}
+
+// jsGet lets a client read any message of the streams by sequence or
+// subject (direct and ordinary gets).
+func jsGet(streams ...string) []string {
+	var s []string
+	for _, st := range streams {
+		s = append(s, "$JS.API.STREAM.INFO."+st, "$JS.API.STREAM.MSG.GET."+st,
+			"$JS.API.DIRECT.GET."+st, "$JS.API.DIRECT.GET."+st+".>")
+	}
+	return s
+}
+
+// jsConsume lets a client create, use and delete consumers on the streams
+// (watches, ordered consumers, durable pulls), with their acks and flow
+// control.
+func jsConsume(streams ...string) []string {
+	var s []string
+	for _, st := range streams {
+		s = append(s,
+			"$JS.API.CONSUMER.CREATE."+st, "$JS.API.CONSUMER.CREATE."+st+".>",
+			"$JS.API.CONSUMER.DURABLE.CREATE."+st+".>",
+			"$JS.API.CONSUMER.INFO."+st+".>", "$JS.API.CONSUMER.DELETE."+st+".>",
+			"$JS.API.CONSUMER.MSG.NEXT."+st+".>",
+			"$JS.ACK."+st+".>", "$JS.FC."+st+".>")
+	}
+	return s
+}
+
+// jsErase lets a client overwrite single messages of the streams (secure
+// delete), never the stream itself.
+func jsErase(streams ...string) []string {
+	var s []string
+	for _, st := range streams {
+		s = append(s, "$JS.API.STREAM.MSG.DELETE."+st)
+	}
+	return s
+}
+
+// eraser is what retention and objections need: find a call anywhere and
+// overwrite it, write its tombstone, stop a worker that holds it, and audit
+// the erasure.
+func eraser() []string {
+	all := []string{StreamCalls, StreamResults, StreamFailed, streamState, streamReview, streamRecords}
+	return slices.Concat(jsGet(all...), jsConsume(streamState, streamReview), jsErase(all...), jsInfo(streamObjects),
+		[]string{"$JS.API.STREAM.PURGE." + streamObjects, "$O." + BucketRecordings + ".M.>",
+			"$JS.API.DIRECT.GET." + streamObjects + ".$O." + BucketRecordings + ".M.>",
+			"$KV." + BucketState + ".>", "$KV.REVIEW.>", subjectErased + "*"},
+		auditor())
+}
+
+// auditor appends to the audit trail (the append reads the chain's head).
+func auditor() []string {
+	return slices.Concat(jsGet(streamAudit), jsConsume(streamAudit), []string{subjectAudit})
+}
+
+// IdentityPermissions returns the server-side permissions of a component.
+func IdentityPermissions(identity string) (*server.Permissions, error) {
+	var pub, sub []string
+	switch identity {
+	case IdentitySetup:
+		pub = []string{"$JS.API.STREAM.CREATE.*", "$JS.API.STREAM.UPDATE.*", "$JS.API.STREAM.INFO.*", "$JS.API.STREAM.NAMES", "$JS.API.STREAM.LIST"}
+	case IdentityRecorder:
+		pub = slices.Concat(jsInfo(StreamCalls, streamObjects), jsGet(streamState), jsConsume(streamState),
+			[]string{subjectRecorded + "*", subjectObjection + "*", "$JS.API.CONSUMER.INFO." + StreamCalls + ".>", "$O." + BucketRecordings + ".C.>", "$O." + BucketRecordings + ".M.>",
+				"$JS.API.DIRECT.GET." + streamObjects + ".$O." + BucketRecordings + ".M.>",
+				"$KV." + BucketState + ".>"})
+	case IdentityWorker:
+		pub = slices.Concat(jsGet(StreamCalls, streamObjects, streamState, StreamResults, StreamFailed),
+			jsConsume(StreamCalls, streamObjects, streamState), jsErase(StreamCalls), auditor(),
+			[]string{subjectTranscribed + "*", subjectFailed + "*", "$KV." + BucketState + ".>",
+				"$JS.API.STREAM.PURGE." + streamObjects, "$O." + BucketRecordings + ".M.>"})
+		sub = []string{subjectErased + "*"}
+	case IdentityWeb:
+		content := []string{StreamCalls, StreamResults, StreamFailed, streamState, streamObjects, streamReview, streamRecords}
+		pub = slices.Concat(jsGet(content...), jsConsume(content...), auditor(),
+			[]string{"$KV.REVIEW.>", "records.confirmed.*", subjectObjection + "*"})
+	case IdentityRetention:
+		pub = eraser()
+	case IdentityObjections:
+		pub = eraser()
+		sub = []string{subjectObjection + "*"}
+	case IdentityMonitor:
+		pub = slices.Concat(jsInfo(StreamCalls, StreamResults, StreamFailed, streamObjects), jsGet(streamState),
+			jsConsume(streamState), []string{"$JS.API.CONSUMER.INFO." + StreamCalls + ".>", "$JS.API.STREAM.NAMES"})
+	default:
+		return nil, fmt.Errorf("unknown identity %q; known: %v", identity, Identities)
+	}
+	pub = append(pub, "$JS.API.INFO")
+	sub = append(sub, InboxPrefix(identity)+".>")
+	p := &server.Permissions{
+		Publish:   &server.SubjectPermission{Allow: pub},
+		Subscribe: &server.SubjectPermission{Allow: sub},
+	}
+	if identity == IdentityObjections {
+		// The objections service answers requests on calls.objection.<id>:
+		// one reply to whatever inbox asked, for a bounded time.
+		p.Response = &server.ResponsePermission{MaxMsgs: 1, Expires: time.Minute}
+	}
+	return p, nil
+}
