@@ -60,6 +60,7 @@ type clientOptions struct {
 	tlsKey       string
 	maxRecording int64
 	inboxPrefix  string
+	inProcess    bool
 	nats         []nats.Option
 }
 
@@ -142,7 +143,7 @@ func ConnectServers(ctx context.Context, urls []string, opts ...Option) (*Client
 		opt(&o)
 	}
 	where := redactURLs(urls)
-	if len(urls) == 0 {
+	if len(urls) == 0 && !o.inProcess {
 		return nil, errors.New("connect: no NATS server URL given")
 	}
 	if err := ctx.Err(); err != nil {

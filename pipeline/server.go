@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
 	"github.com/rs/zerolog"
 )
 
@@ -43,6 +44,9 @@ type EmbeddedConfig struct {
 	// open to anyone who can reach it, so that is allowed on a loopback
 	// address only (tests).
 	Credentials *Credentials
+	// NoListen starts the server without a network listener: only this
+	// process reaches it, through WithInProcess (bench's private server).
+	NoListen bool
 	// MaxPayload is the largest message in bytes; 0 means DefaultMaxPayload.
 	MaxPayload int32
 	// MaxStore caps JetStream file storage in bytes; 0 leaves the server's
@@ -112,6 +116,7 @@ func startServer(ctx context.Context, cfg EmbeddedConfig) (*Embedded, error) {
 		StoreDir:               cfg.DataDir,
 		JetStreamMaxStore:      cfg.MaxStore,
 		MaxPayload:             cfg.MaxPayload,
+		DontListen:             cfg.NoListen,
 		NoSigs:                 true, // the host program owns signal handling
 		DisableJetStreamBanner: true,
 	}
@@ -176,6 +181,12 @@ func startServer(ctx context.Context, cfg EmbeddedConfig) (*Embedded, error) {
 		Float64("startup_ms", msec(time.Since(began))).
 		Msg("nats-server started")
 	return e, nil
+}
+
+// WithInProcess connects to e in-process, without a socket (see
+// EmbeddedConfig.NoListen); the URL given to Connect is then ignored.
+func WithInProcess(e *Embedded) Option {
+	return func(o *clientOptions) { o.nats = append(o.nats, nats.InProcessServer(e.srv)); o.inProcess = true }
 }
 
 // ClientURL is the URL clients connect to, e.g. nats://127.0.0.1:4222.

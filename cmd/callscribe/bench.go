@@ -176,12 +176,14 @@ func runBench(ctx context.Context, ef *engineFlags, cfg benchConfig, corpus []be
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	srv, err := pipeline.StartEmbedded(ctx, pipeline.EmbeddedConfig{DataDir: dir, Port: pipeline.RandomPort, Log: nop})
+	// The bench's server has no listener: the corpus may be real calls, and
+	// no other process should reach it while the bench runs.
+	srv, err := pipeline.StartEmbedded(ctx, pipeline.EmbeddedConfig{DataDir: dir, NoListen: true, Log: nop})
 	if err != nil {
 		return nil, err
 	}
 	defer srv.Shutdown()
-	client, err := pipeline.Connect(ctx, srv.ClientURL(), pipeline.WithLogger(nop), pipeline.WithName("callscribe-bench"))
+	client, err := pipeline.Connect(ctx, "", pipeline.WithInProcess(srv), pipeline.WithLogger(nop), pipeline.WithName("callscribe-bench"))
 	if err != nil {
 		return nil, err
 	}

@@ -37,9 +37,10 @@ func TestServeEndToEnd(t *testing.T) {
 	port := freePort(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
+	creds := filepath.Join(t.TempDir(), "nats")
 	go func() {
 		served <- cmdServe(ctx, []string{"-model", model, "-data", t.TempDir(), "-port", strconv.Itoa(port), "-threads", "2", "-web", "",
-			"-metrics", "", "-audit-key", filepath.Join(t.TempDir(), "audit.key")}, io.Discard)
+			"-metrics", "", "-audit-key", filepath.Join(t.TempDir(), "audit.key"), "-credentials", creds}, io.Discard)
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -47,7 +48,12 @@ func TestServeEndToEnd(t *testing.T) {
 			t.Errorf("serve: %v", err)
 		}
 	})
-	c := connectRetry(t, fmt.Sprintf("nats://127.0.0.1:%d", port), served)
+	// The test submits as the call recorder and reads back as the web
+	// component: the identities that do so in production.
+	url := fmt.Sprintf("nats://127.0.0.1:%d", port)
+	rec := connectRetry(t, url, creds, pipeline.IdentityRecorder, served)
+	defer rec.Close()
+	c := connectRetry(t, url, creds, pipeline.IdentityWeb, served)
 	defer c.Close()
 
 	// The corrupt recording goes first: the worker must park it and go on.
@@ -55,14 +61,14 @@ func TestServeEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ingest(t, c, "corrupt-0001", real[:4000]) // header promises ~60 s, 4 kB present
-	ingest(t, c, "silence-0001", silenceWAV(8000, 5*time.Second))
+	ingest(t, rec, "corrupt-0001", real[:4000]) // header promises ~60 s, 4 kB present
+	ingest(t, rec, "silence-0001", silenceWAV(8000, 5*time.Second))
 	for id := range e2eCalls {
 		data, err := os.ReadFile(testenv.Shared(t, "calls/dev/"+id+".wav"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		ingest(t, c, id, data)
+		ingest(t, rec, id, data)
 	}
 	// A duplicate submission of a call is refused, not processed twice.
 	var dupID string
@@ -71,7 +77,7 @@ func TestServeEndToEnd(t *testing.T) {
 		break
 	}
 	data, _ := os.ReadFile(testenv.Shared(t, "calls/dev/"+dupID+".wav"))
-	if res, err := c.Ingest(context.Background(), meta(dupID), bytes.NewReader(data)); err != nil || !res.Duplicate {
+	if res, err := rec.Ingest(context.Background(), meta(dupID), bytes.NewReader(data)); err != nil || !res.Duplicate {
 		t.Fatalf("duplicate ingest of %s: %+v, %v; want Duplicate", dupID, res, err)
 	}
 
@@ -155,7 +161,9 @@ func subjectCount(t *testing.T, c *pipeline.Client, stream, subject string) uint
 	return info.State.Subjects[subject]
 }
 
-func connectRetry(t *testing.T, url string, served <-chan error) *pipeline.Client {
+// connectRetry connects as identity, with its seed from the folder serve
+// makes them in on its first start, once serve has laid out the streams.
+func connectRetry(t *testing.T, url, credsDir, identity string, served <-chan error) *pipeline.Client {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for {
@@ -164,7 +172,11 @@ func connectRetry(t *testing.T, url string, served <-chan error) *pipeline.Clien
 			t.Fatalf("serve stopped early: %v", err)
 		default:
 		}
-		c, err := pipeline.Connect(context.Background(), url)
+		var c *pipeline.Client
+		creds, err := pipeline.LoadCredentials(credsDir)
+		if err == nil {
+			c, err = pipeline.Connect(context.Background(), url, pipeline.WithIdentity(creds, identity))
+		}
 		if err == nil {
 			// serve creates the streams once the model is loaded.
 			if _, err = c.JetStream().Stream(context.Background(), pipeline.StreamCalls); err == nil {
