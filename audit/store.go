@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 
 	"github.com/callscribe/callscribe/pipeline"
@@ -54,8 +53,7 @@ type Config struct {
 // concurrent use and serialised within the process; across processes the
 // expected-last-sequence check serialises it.
 type Log struct {
-	js     jetstream.JetStream
-	stream jetstream.Stream
+	stream *pipeline.Stream
 	cfg    Config
 	log    zerolog.Logger
 	keys   map[string]ed25519.PublicKey // whose entries a writer builds on
@@ -67,21 +65,16 @@ type Log struct {
 	beforePublish func() // test hook: runs between catch-up and publish
 }
 
-// streamConfig is the AUDIT stream: kept forever, deletes and purges
+// streamSpec is the AUDIT stream: kept forever, deletes and purges
 // refused (and nats-server will not let an update lift that).
-func streamConfig(replicas int) jetstream.StreamConfig {
-	return jetstream.StreamConfig{
+func streamSpec(replicas int) pipeline.StreamSpec {
+	return pipeline.StreamSpec{
 		Name:        StreamAudit,
 		Description: "tamper-evident audit trail: who read or changed health data (no content); append only",
 		Subjects:    []string{SubjectEvents},
-		Retention:   jetstream.LimitsPolicy,
-		Storage:     jetstream.FileStorage,
 		Replicas:    replicas,
 		MaxMsgSize:  MaxEntryBytes,
-		DenyDelete:  true,
-		DenyPurge:   true,
-		AllowDirect: true,
-		Discard:     jetstream.DiscardNew, // never drop old entries to make room
+		AppendOnly:  true,
 	}
 }
 
@@ -101,47 +94,44 @@ func (cfg Config) withDefaults() (Config, error) {
 	return cfg, nil
 }
 
-// Open creates or updates the AUDIT stream and returns a Log on it. Writers
-// (serve) use it, with a Signer.
+// Open creates or updates the AUDIT stream and returns a Log on it.
 func Open(ctx context.Context, c *pipeline.Client, cfg Config) (*Log, error) {
-	cfg, err := cfg.withDefaults()
-	if err != nil {
+	if _, err := cfg.withDefaults(); err != nil {
 		return nil, fmt.Errorf("open audit log: %w", err)
 	}
-	s, err := c.JetStream().CreateOrUpdateStream(ctx, streamConfig(cfg.Replicas))
-	if err != nil {
-		return nil, fmt.Errorf("open audit log: stream %s: %w", StreamAudit, err)
+	if err := Ensure(ctx, c, cfg.Replicas); err != nil {
+		return nil, err
 	}
-	return newLog(c.JetStream(), s, cfg), nil
+	return Bind(ctx, c, cfg)
 }
 
 // Ensure creates or updates the AUDIT stream with replicas copies (0
 // means 1), for serve's setup identity; writers then Bind.
 func Ensure(ctx context.Context, c *pipeline.Client, replicas int) error {
-	if _, err := c.JetStream().CreateOrUpdateStream(ctx, streamConfig(max(replicas, 1))); err != nil {
-		return fmt.Errorf("open audit log: stream %s: %w", StreamAudit, err)
+	if err := c.EnsureStream(ctx, streamSpec(replicas)); err != nil {
+		return fmt.Errorf("open audit log: %w", err)
 	}
 	return nil
 }
 
-// Bind returns a Log on the existing AUDIT stream without changing it, for
-// readers (auditors may read the stream but not manage it).
+// Bind returns a Log on the existing AUDIT stream without changing it: the
+// components that append (with a Signer) and the readers.
 func Bind(ctx context.Context, c *pipeline.Client, cfg Config) (*Log, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, fmt.Errorf("bind audit log: %w", err)
 	}
-	s, err := c.JetStream().Stream(ctx, StreamAudit)
-	if errors.Is(err, jetstream.ErrStreamNotFound) {
-		return nil, fmt.Errorf("bind audit log: %s: %w (has 'callscribe serve' opened it?)", StreamAudit, err)
+	s, err := c.Stream(ctx, StreamAudit)
+	if errors.Is(err, pipeline.ErrNotFound) {
+		return nil, fmt.Errorf("bind audit log: %w (has 'callscribe serve' opened it?)", err)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("bind audit log: %s: %w", StreamAudit, err)
+		return nil, fmt.Errorf("bind audit log: %w", err)
 	}
-	return newLog(c.JetStream(), s, cfg), nil
+	return newLog(s, cfg), nil
 }
 
-func newLog(js jetstream.JetStream, s jetstream.Stream, cfg Config) *Log {
+func newLog(s *pipeline.Stream, cfg Config) *Log {
 	keys := map[string]ed25519.PublicKey{}
 	for _, k := range cfg.Keys {
 		keys[KeyID(k)] = k
@@ -149,7 +139,7 @@ func newLog(js jetstream.JetStream, s jetstream.Stream, cfg Config) *Log {
 	if cfg.Signer != nil {
 		keys[cfg.Signer.KeyID()] = cfg.Signer.Public()
 	}
-	return &Log{js: js, stream: s, cfg: cfg, keys: keys, log: cfg.Log.With().Str("component", "audit").Logger(), tree: newTree()}
+	return &Log{stream: s, cfg: cfg, keys: keys, log: cfg.Log.With().Str("component", "audit").Logger(), tree: newTree()}
 }
 
 // Append validates ev, stamps it with the time if it has none, and appends
@@ -185,9 +175,8 @@ func (l *Log) Append(ctx context.Context, ev Event) (Entry, error) {
 		if l.beforePublish != nil {
 			l.beforePublish()
 		}
-		ack, err := l.js.Publish(ctx, SubjectEvents, data,
-			jetstream.WithExpectStream(StreamAudit), jetstream.WithExpectLastSequence(l.lastSeq))
-		if isWrongLastSequence(err) && attempt < defaultRetries {
+		seq, err := l.stream.Append(ctx, SubjectEvents, data, l.lastSeq)
+		if errors.Is(err, pipeline.ErrChanged) && attempt < defaultRetries {
 			l.log.Debug().Int64("index", e.Index).Int("attempt", attempt).Msg("another writer appended first; reloading the tail")
 			select {
 			case <-ctx.Done():
@@ -199,8 +188,8 @@ func (l *Log) Append(ctx context.Context, ev Event) (Entry, error) {
 		if err != nil {
 			return Entry{}, fmt.Errorf("audit append: entry %d: %w", e.Index, err)
 		}
-		l.tree, l.lastSeq = next, ack.Sequence
-		e.Seq = ack.Sequence
+		l.tree, l.lastSeq = next, seq
+		e.Seq = seq
 		l.log.Debug().Int64("index", e.Index).Str("object_kind", string(ev.Object.Kind)).Str("object_id", ev.Object.ID).
 			Str("action", string(ev.Action)).Str("outcome", string(ev.Outcome)).Msg("audit event appended")
 		return e, nil
@@ -274,64 +263,10 @@ func (l *Log) extend(data []byte) (*tree, error) {
 }
 
 // scan calls fn for every message from stream sequence from to the last
-// one when scan began, in order. A few messages are fetched one by one;
-// more through an ordered consumer.
+// one when scan began, in order; holes are skipped (Verify reports what is
+// missing).
 func (l *Log) scan(ctx context.Context, from uint64, fn func(seq uint64, data []byte) error) error {
-	info, err := l.stream.Info(ctx)
-	if err != nil {
-		return fmt.Errorf("read %s: %w", StreamAudit, err)
-	}
-	last := info.State.LastSeq
-	if last < from {
-		return nil
-	}
-	if last-from < 64 {
-		for seq := from; seq <= last; seq++ {
-			m, err := l.stream.GetMsg(ctx, seq)
-			if errors.Is(err, jetstream.ErrMsgNotFound) {
-				continue // a hole; Verify reports what is missing
-			}
-			if err != nil {
-				return fmt.Errorf("read %s seq %d: %w", StreamAudit, seq, err)
-			}
-			if err := fn(seq, m.Data); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	cons, err := l.stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{SubjectEvents},
-		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
-		OptStartSeq:    from,
-	})
-	if err != nil {
-		return fmt.Errorf("read %s: %w", StreamAudit, err)
-	}
-	for seq := from - 1; seq < last; {
-		batch, err := cons.Fetch(512, jetstream.FetchMaxWait(2*time.Second))
-		if err != nil {
-			return fmt.Errorf("read %s after seq %d: %w", StreamAudit, seq, err)
-		}
-		n := 0
-		for m := range batch.Messages() {
-			md, err := m.Metadata()
-			if err != nil {
-				return fmt.Errorf("read %s after seq %d: %w", StreamAudit, seq, err)
-			}
-			seq, n = md.Sequence.Stream, n+1
-			if err := fn(seq, m.Data()); err != nil {
-				return err
-			}
-		}
-		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) {
-			return fmt.Errorf("read %s after seq %d: %w", StreamAudit, seq, err)
-		}
-		if n == 0 {
-			break // the messages up to last are gone (a removed tail); Verify says which
-		}
-	}
-	return nil
+	return l.stream.Scan(ctx, SubjectEvents, from, fn)
 }
 
 // ReadAll returns every entry in stream order, each with its Seq, and a
@@ -362,11 +297,4 @@ func (l *Log) Head() Head {
 	defer l.mu.Unlock()
 	r, _ := l.tree.root()
 	return Head{Size: l.tree.size, Root: r}
-}
-
-func isWrongLastSequence(err error) bool {
-	var apiErr *jetstream.APIError
-	return errors.As(err, &apiErr) &&
-		(apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
-			apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant)
 }

@@ -315,11 +315,11 @@ func (l *Log) VerifyLog(ctx context.Context, a Actor, opts VerifyOptions) (Repor
 	}
 	r.Problems = append(bad, r.Problems...)
 	r.Entries += len(bad)
-	info, err := l.stream.Info(ctx)
+	st, err := l.stream.State(ctx)
 	if err != nil {
 		return r, fmt.Errorf("verify audit log: %w", err)
 	}
-	if n := info.State.NumDeleted; n > 0 {
+	if n := st.Deleted; n > 0 {
 		r.Problems = append(r.Problems, Problem{Kind: Removed, Index: -1, Position: -1,
 			Detail: fmt.Sprintf("the server counts %d deleted message(s) in the stream, which refuses deletes: its files were edited", n)})
 	}

@@ -62,13 +62,24 @@ func TestIdentityMatrixOnNATS(t *testing.T) {
 		}
 	}
 	const id = "rbac-1"
-	if _, err := connect(pipeline.IdentityRecorder).Ingest(ctx, call(id), bytes.NewReader(audioFor(id))); err != nil {
-		t.Fatal(err)
+	recorder := connect(pipeline.IdentityRecorder)
+	for _, c := range append([]string{id}, pipeline.Identities...) {
+		if c != id {
+			c = "erase-" + c // each identity tries to erase a call with a recording
+		}
+		if _, err := recorder.Ingest(ctx, call(c), bytes.NewReader(audioFor(c))); err != nil {
+			t.Fatal(err)
+		}
 	}
 	worker := connect(pipeline.IdentityWorker)
 	env := &testEnv{c: worker, logs: &logSink{t: t}}
 	stop := runWorker(t, env.worker("w", &fakeProcessor{}))
-	waitState(t, env, id, pipeline.StateTranscribed)
+	for _, c := range append([]string{id}, pipeline.Identities...) {
+		if c != id {
+			c = "erase-" + c
+		}
+		waitState(t, env, c, pipeline.StateTranscribed)
+	}
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -144,8 +155,11 @@ func TestIdentityMatrixOnNATS(t *testing.T) {
 			_, err := c.SendObjection(ctx, pipeline.Objection{CallID: "obj-" + role, By: role})
 			return err
 		}},
-		{"erase a call", func(ctx context.Context, c *pipeline.Client, role string) error {
-			_, err := c.Erase(ctx, "erase-"+role, pipeline.CallState{State: pipeline.StateDeleted})
+		{"erase a call", func(ctx context.Context, c *pipeline.Client, who string) error {
+			e, err := c.Erase(ctx, "erase-"+who, pipeline.CallState{State: pipeline.StateDeleted})
+			if err == nil && (!e.Recording || e.Results != 1) {
+				return fmt.Errorf("erased %+v: want the recording and the result", e)
+			}
 			return err
 		}},
 		{"write audit trail", func(ctx context.Context, c *pipeline.Client, _ string) error {

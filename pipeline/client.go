@@ -315,10 +315,12 @@ func redactURLs(urls []string) string {
 	return strings.Join(out, ",")
 }
 
-// Conn is the underlying NATS connection.
+// Conn is the underlying NATS connection, for tests that play a hostile
+// client on the bus. Product code outside this package never uses it
+// (only pipeline speaks NATS: TestOnlyPipelineSpeaksNATS checks).
 func (c *Client) Conn() *nats.Conn { return c.nc }
 
-// JetStream is the underlying JetStream handle.
+// JetStream is the underlying JetStream handle, for tests only, as Conn.
 func (c *Client) JetStream() jetstream.JetStream { return c.js }
 
 // Close drains the connection, so publishes and acks already sent reach the

@@ -106,12 +106,13 @@ func jsErase(streams ...string) []string {
 
 // eraser is what retention and objections need: find a call anywhere and
 // overwrite it, write its tombstone, stop a worker that holds it, and audit
-// the erasure.
+// the erasure. A secure delete names the message by sequence, so finding
+// a recording's chunks means reading them: erasers can read raw messages
+// (never through a consumer or the object store's reader).
 func eraser() []string {
-	all := []string{StreamCalls, StreamResults, StreamFailed, streamState, streamReview, streamRecords}
-	return slices.Concat(jsGet(all...), jsConsume(streamState, streamReview), jsErase(all...), jsInfo(streamObjects),
+	all := []string{StreamCalls, StreamResults, StreamFailed, streamState, streamObjects, streamReview, streamRecords}
+	return slices.Concat(jsGet(all...), jsConsume(streamState, streamReview), jsErase(all...),
 		[]string{"$JS.API.STREAM.PURGE." + streamObjects, "$O." + BucketRecordings + ".M.>",
-			"$JS.API.DIRECT.GET." + streamObjects + ".$O." + BucketRecordings + ".M.>",
 			"$KV." + BucketState + ".>", "$KV.REVIEW.>", subjectErased + "*"},
 		auditor())
 }
@@ -134,7 +135,7 @@ func IdentityPermissions(identity string) (*server.Permissions, error) {
 				"$KV." + BucketState + ".>"})
 	case IdentityWorker:
 		pub = slices.Concat(jsGet(StreamCalls, streamObjects, streamState, StreamResults, StreamFailed),
-			jsConsume(StreamCalls, streamObjects, streamState), jsErase(StreamCalls), auditor(),
+			jsConsume(StreamCalls, streamObjects, streamState), jsErase(StreamCalls, streamObjects), auditor(),
 			[]string{subjectTranscribed + "*", subjectFailed + "*", "$KV." + BucketState + ".>",
 				"$JS.API.STREAM.PURGE." + streamObjects, "$O." + BucketRecordings + ".M.>"})
 		sub = []string{subjectErased + "*"}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -60,4 +61,32 @@ func (c *Client) purgeRecording(ctx context.Context, id string) (existed bool, e
 		return false, fmt.Errorf("purge recording %s: %w", id, err)
 	}
 	return n > 0 || !info.Deleted, nil
+}
+
+// RecordingInfo describes a stored recording without reading it.
+type RecordingInfo struct {
+	Size    int64
+	ModTime time.Time
+	// Digest is the object store's digest of the content (SHA-256=...).
+	Digest string
+}
+
+// RecordingInfo returns what the store knows of a call's recording; the
+// error wraps ErrNotFound when none is stored.
+func (c *Client) RecordingInfo(ctx context.Context, id string) (RecordingInfo, error) {
+	if !ValidID(id) {
+		return RecordingInfo{}, fmt.Errorf("recording %q: %w: malformed call ID", truncate(id, 40), ErrInvalidCall)
+	}
+	obs, err := c.recordingStore(ctx)
+	if err != nil {
+		return RecordingInfo{}, fmt.Errorf("recording %s: %w", id, err)
+	}
+	info, err := obs.GetInfo(ctx, id)
+	if errors.Is(err, jetstream.ErrObjectNotFound) {
+		return RecordingInfo{}, fmt.Errorf("recording %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return RecordingInfo{}, fmt.Errorf("recording %s: %w", id, err)
+	}
+	return RecordingInfo{Size: int64(info.Size), ModTime: info.ModTime, Digest: info.Digest}, nil
 }

@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/callscribe/callscribe/pipeline"
 )
@@ -28,10 +26,10 @@ func (s *Store) Erase(ctx context.Context, id string) (Erased, error) {
 		return e, fmt.Errorf("erase review item: %w: malformed call ID", pipeline.ErrInvalidCall)
 	}
 	var err error
-	if e.ItemRevisions, err = s.c.EraseSubject(ctx, "KV_"+BucketReview, "$KV."+BucketReview+"."+id, 0); err != nil {
+	if e.ItemRevisions, err = s.kv.Erase(ctx, id); err != nil {
 		return e, fmt.Errorf("erase review item %s: %w", id, err)
 	}
-	if e.Records, err = s.c.EraseSubject(ctx, StreamRecords, SubjectConfirmed(id), 0); err != nil {
+	if e.Records, err = s.records.Erase(ctx, SubjectConfirmed(id)); err != nil {
 		return e, fmt.Errorf("erase review item %s: %w", id, err)
 	}
 	return e, nil
@@ -39,44 +37,29 @@ func (s *Store) Erase(ctx context.Context, id string) (Erased, error) {
 
 // Keys lists the call IDs that have review items.
 func (s *Store) Keys(ctx context.Context) ([]string, error) {
-	keys, err := s.kv.ListKeys(ctx)
+	keys, err := s.kv.Keys(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("review keys: %w", err)
 	}
-	var out []string
-	for k := range keys.Keys() {
-		out = append(out, k)
-	}
-	return out, nil
+	return keys, nil
 }
 
 // RecordCopy returns the local copy of a call's confirmed FHIR record (the
 // Bundle published on RECORDS); the error wraps pipeline.ErrNotFound.
 func (s *Store) RecordCopy(ctx context.Context, id string) ([]byte, error) {
-	st, err := s.js.Stream(ctx, StreamRecords)
+	data, err := s.records.Last(ctx, SubjectConfirmed(id))
 	if err != nil {
-		return nil, fmt.Errorf("record copy %s: %w", id, err)
+		return nil, fmt.Errorf("record copy %s: %w", id, err) // wraps pipeline.ErrNotFound
 	}
-	m, err := st.GetLastMsgForSubject(ctx, SubjectConfirmed(id))
-	if errors.Is(err, jetstream.ErrMsgNotFound) {
-		return nil, fmt.Errorf("record copy %s: %w", id, pipeline.ErrNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("record copy %s: %w", id, err)
-	}
-	return m.Data, nil
+	return data, nil
 }
 
 // Bind opens an existing review store without creating or changing it
 // (commands that only read); a deployment without one gives nil, nil.
 func Bind(ctx context.Context, c *pipeline.Client) (*Store, error) {
-	js := c.JetStream()
-	kv, err := js.KeyValue(ctx, BucketReview)
-	if errors.Is(err, jetstream.ErrBucketNotFound) {
+	s, err := Open(ctx, c, Config{Bind: true})
+	if errors.Is(err, pipeline.ErrNotFound) {
 		return nil, nil
 	}
-	if err != nil {
-		return nil, fmt.Errorf("review store: %w", err)
-	}
-	return &Store{c: c, js: js, kv: kv, cfg: Config{Now: time.Now}}, nil
+	return s, err
 }

@@ -7,9 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/callscribe/callscribe/pipeline"
 	"github.com/callscribe/callscribe/record"
 	"github.com/callscribe/callscribe/transcribe"
@@ -36,14 +33,13 @@ func (s *Store) publish(ctx context.Context, it Item) (Item, error) {
 		return s.noteFailure(ctx, it, false, err)
 	}
 	if !it.Record.Published {
-		msg := &nats.Msg{Subject: SubjectConfirmed(it.CallID), Data: data, Header: nats.Header{SchemaHeader: []string{SchemaRecord}}}
-		ack, err := s.js.PublishMsg(ctx, msg, jetstream.WithMsgID(it.CallID), jetstream.WithExpectStream(StreamRecords))
+		seq, err := s.records.PublishOnce(ctx, SubjectConfirmed(it.CallID), it.CallID, data, map[string]string{SchemaHeader: SchemaRecord})
 		if err != nil {
 			return s.noteFailure(ctx, it, false, err)
 		}
 		it, err = s.update(ctx, it.CallID, 0, func(i *Item) error {
 			now := s.cfg.Now().UTC()
-			i.Record.Published, i.Record.PublishedAt, i.Record.Sequence, i.Record.LastError = true, now, ack.Sequence, ""
+			i.Record.Published, i.Record.PublishedAt, i.Record.Sequence, i.Record.LastError = true, now, seq, ""
 			i.History = append(i.History, Event{At: now, Actor: System, Action: ActionPublished, From: i.State, To: i.State})
 			return nil
 		})
@@ -178,65 +174,15 @@ func Clock(d time.Duration) string {
 // durable consumer "review" on RESULTS, so nothing is missed across
 // restarts. A result that can never become an item (undecodable, subject
 // and body naming different calls, or not matching the call received) is
-// parked: terminated once with its reason, never retried, and left on
-// RESULTS for a person to look at. Other failures are retried.
+// parked once with its reason and never retried (pipeline.FollowResults).
 func (s *Store) Follow(ctx context.Context) error {
-	cons, err := s.js.CreateOrUpdateConsumer(ctx, pipeline.StreamResults, jetstream.ConsumerConfig{
-		Durable:       ConsumerReview,
-		Description:   "turns clinical and uncertain results into review items",
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		DeliverPolicy: jetstream.DeliverAllPolicy,
-		AckWait:       30 * time.Second,
-		MaxDeliver:    -1,
-	})
-	if err != nil {
-		return fmt.Errorf("review: consumer on %s: %w", pipeline.StreamResults, err)
+	err := s.c.FollowResults(ctx, ConsumerReview, "turns clinical and uncertain results into review items", s.log,
+		func(ctx context.Context, r *pipeline.ResultMessage) error {
+			_, err := s.FromResult(ctx, r)
+			return err
+		})
+	if err != nil && ctx.Err() == nil {
+		return fmt.Errorf("review: %w", err)
 	}
-	cc, err := cons.Consume(func(m jetstream.Msg) { s.take(ctx, m) })
-	if err != nil {
-		return fmt.Errorf("review: consume %s: %w", pipeline.StreamResults, err)
-	}
-	<-ctx.Done()
-	cc.Stop()
-	return ctx.Err()
-}
-
-// take settles one result message: acknowledged, parked or retried.
-func (s *Store) take(ctx context.Context, m jetstream.Msg) {
-	r, err := pipeline.ResultOn(m.Subject(), m.Data())
-	if err == nil {
-		hctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		defer cancel()
-		_, err = s.FromResult(hctx, r)
-	}
-	switch {
-	case err == nil:
-		_ = m.Ack()
-	case errors.Is(err, pipeline.ErrInvalidCall) || errors.Is(err, pipeline.ErrUntrusted):
-		s.park(m, err)
-	default:
-		s.log.Error().Err(err).Str("subject", m.Subject()).Msg("review item not created; will retry")
-		_ = m.NakWithDelay(time.Second)
-	}
-}
-
-// park terminates a result that can never become an item. RESULTS keeps
-// messages by limits, so terminating only ends delivery: the message stays
-// for a person, and the reason goes to the log and to the server's
-// termination advisory. The reason holds call IDs and field names, never
-// the values.
-func (s *Store) park(m jetstream.Msg, cause error) {
-	var seq uint64
-	if md, err := m.Metadata(); err == nil {
-		seq = md.Sequence.Stream
-	}
-	s.log.Error().Err(cause).Str("subject", m.Subject()).Uint64("results_seq", seq).
-		Msg("result refused and parked: it will not become a review item and is not retried")
-	reason := cause.Error()
-	if len(reason) > 200 {
-		reason = reason[:200]
-	}
-	if err := m.TermWithReason(reason); err != nil {
-		s.log.Warn().Err(err).Uint64("results_seq", seq).Msg("parking not confirmed; a redelivery parks it again")
-	}
+	return err
 }

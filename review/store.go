@@ -8,7 +8,6 @@ import (
 	"sort"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 
 	"github.com/callscribe/callscribe/classify"
@@ -52,8 +51,8 @@ type Config struct {
 // Store keeps review items in the REVIEW bucket.
 type Store struct {
 	c   *pipeline.Client
-	js  jetstream.JetStream
-	kv  jetstream.KeyValue
+	kv      *pipeline.Bucket
+	records *pipeline.Stream
 	cfg Config
 	log zerolog.Logger
 }
@@ -65,40 +64,38 @@ func Open(ctx context.Context, c *pipeline.Client, cfg Config) (*Store, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	js := c.JetStream()
 	if !cfg.Bind {
 		if err := Ensure(ctx, c, cfg.Replicas); err != nil {
 			return nil, err
 		}
 	}
-	kv, err := js.KeyValue(ctx, BucketReview)
+	kv, err := c.Bucket(ctx, BucketReview)
 	if err != nil {
 		return nil, fmt.Errorf("open review store: %w", err)
 	}
-	return &Store{c: c, js: js, kv: kv, cfg: cfg, log: cfg.Log.With().Str("component", "review").Logger()}, nil
+	records, err := c.Stream(ctx, StreamRecords)
+	if err != nil {
+		return nil, fmt.Errorf("open review store: %w", err)
+	}
+	return &Store{c: c, kv: kv, records: records, cfg: cfg, log: cfg.Log.With().Str("component", "review").Logger()}, nil
 }
 
 // Ensure creates or updates the REVIEW bucket and RECORDS stream with
 // replicas copies (0 means 1): serve's setup identity does, before the
 // components bind to them.
 func Ensure(ctx context.Context, c *pipeline.Client, replicas int) error {
-	replicas = max(replicas, 1)
-	js := c.JetStream()
-	if _, err := pipeline.EnsureErasableKV(ctx, js, BucketReview, "call ID → proposal or triage item with its history", 64, replicas); err != nil {
+	if err := c.EnsureBucket(ctx, BucketReview, "call ID → proposal or triage item with its history", 64, replicas); err != nil {
 		return fmt.Errorf("open review store: %w", err)
 	}
-	if _, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	err := c.EnsureStream(ctx, pipeline.StreamSpec{
 		Name:        StreamRecords,
 		Description: "FHIR R4 transaction Bundles (DocumentReference + Provenance) of confirmed calls",
 		Subjects:    []string{subjectConfirmed + "*"},
-		Retention:   jetstream.LimitsPolicy,
-		Storage:     jetstream.FileStorage,
 		Replicas:    replicas,
 		Duplicates:  pipeline.DefaultDuplicateWindow,
-		AllowDirect: true,
-		Discard:     jetstream.DiscardNew,
-	}); err != nil {
-		return fmt.Errorf("open review store: stream %s: %w", StreamRecords, err)
+	})
+	if err != nil {
+		return fmt.Errorf("open review store: %w", err)
 	}
 	return nil
 }
@@ -111,18 +108,15 @@ func (s *Store) Get(ctx context.Context, id string) (Item, error) {
 	if !pipeline.ValidID(id) {
 		return Item{}, fmt.Errorf("review item: %w: malformed call ID", pipeline.ErrInvalidCall)
 	}
-	e, err := s.kv.Get(ctx, id)
-	if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
-		return Item{}, fmt.Errorf("review item %s: %w", id, pipeline.ErrNotFound)
-	}
+	data, rev, err := s.kv.Get(ctx, id)
 	if err != nil {
-		return Item{}, fmt.Errorf("review item %s: %w", id, err)
+		return Item{}, fmt.Errorf("review item: %w", err) // wraps pipeline.ErrNotFound
 	}
 	var it Item
-	if err := json.Unmarshal(e.Value(), &it); err != nil {
-		return Item{}, fmt.Errorf("review item %s: decode revision %d: %w", id, e.Revision(), err)
+	if err := json.Unmarshal(data, &it); err != nil {
+		return Item{}, fmt.Errorf("review item %s: decode revision %d: %w", id, rev, err)
 	}
-	it.Revision = e.Revision()
+	it.Revision = rev
 	return it, nil
 }
 
@@ -147,12 +141,12 @@ func (f Filter) match(it Item) bool {
 // nobody's call waits behind newer ones. It reads every key, which is fine
 // for a review queue of thousands; a larger deployment would index by state.
 func (s *Store) List(ctx context.Context, f Filter) ([]Item, error) {
-	keys, err := s.kv.ListKeys(ctx)
+	keys, err := s.kv.Keys(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list review items: %w", err)
 	}
 	var out []Item
-	for k := range keys.Keys() {
+	for _, k := range keys {
 		it, err := s.Get(ctx, k)
 		if errors.Is(err, pipeline.ErrNotFound) {
 			continue
@@ -220,7 +214,7 @@ func (s *Store) FromResult(ctx context.Context, r *pipeline.ResultMessage) (crea
 	if err != nil {
 		return false, fmt.Errorf("review item %s: encode: %w", r.Call.ID, err)
 	}
-	if _, err := s.kv.Create(ctx, r.Call.ID, data); errors.Is(err, jetstream.ErrKeyExists) {
+	if _, err := s.kv.Create(ctx, r.Call.ID, data); errors.Is(err, pipeline.ErrExists) {
 		return false, nil
 	} else if err != nil {
 		return false, fmt.Errorf("review item %s: create: %w", r.Call.ID, err)
@@ -247,11 +241,10 @@ func (s *Store) update(ctx context.Context, id string, rev uint64, change func(*
 		return Item{}, fmt.Errorf("review item %s: encode: %w", id, err)
 	}
 	n, err := s.kv.Update(ctx, id, data, it.Revision)
+	if errors.Is(err, pipeline.ErrChanged) {
+		return Item{}, ErrConflict
+	}
 	if err != nil {
-		var apiErr *jetstream.APIError
-		if errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence {
-			return Item{}, ErrConflict
-		}
 		return Item{}, fmt.Errorf("review item %s: write: %w", id, err)
 	}
 	it.Revision = n

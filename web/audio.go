@@ -7,8 +7,6 @@ import (
 	"io"
 	"net/http"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/callscribe/callscribe/pipeline"
 	"github.com/callscribe/callscribe/review"
 )
@@ -33,14 +31,9 @@ func (s *Server) audio(w http.ResponseWriter, r *http.Request, sess *session) {
 		http.NotFound(w, r)
 		return
 	}
-	obs, err := s.store.Pipeline().JetStream().ObjectStore(r.Context(), pipeline.BucketRecordings)
-	if err != nil {
-		s.log.Error().Err(err).Msg("recordings bucket")
-		http.Error(w, "recordings unavailable", http.StatusServiceUnavailable)
-		return
-	}
-	info, err := obs.GetInfo(r.Context(), id)
-	if errors.Is(err, jetstream.ErrObjectNotFound) {
+	recs := s.store.Pipeline()
+	info, err := recs.RecordingInfo(r.Context(), id)
+	if errors.Is(err, pipeline.ErrNotFound) {
 		http.Error(w, "no recording is stored for this call", http.StatusNotFound)
 		return
 	}
@@ -49,7 +42,7 @@ func (s *Server) audio(w http.ResponseWriter, r *http.Request, sess *session) {
 		http.Error(w, "recording unavailable", http.StatusServiceUnavailable)
 		return
 	}
-	rs := &objectReadSeeker{ctx: r.Context(), obs: obs, name: id, size: int64(info.Size)}
+	rs := &objectReadSeeker{ctx: r.Context(), open: recs.Recording, name: id, size: info.Size}
 	defer rs.Close()
 	w.Header().Set("Content-Type", "audio/wav")
 	if info.Digest != "" {
@@ -73,7 +66,7 @@ func (s *Server) audio(w http.ResponseWriter, r *http.Request, sess *session) {
 // metadata without reading anything.
 type objectReadSeeker struct {
 	ctx  context.Context
-	obs  jetstream.ObjectStore
+	open func(ctx context.Context, id string) (io.ReadCloser, error)
 	name string
 	size int64
 	pos  int64 // where the next Read reads
@@ -109,7 +102,7 @@ func (o *objectReadSeeker) Read(p []byte) (int, error) {
 		o.r = nil
 	}
 	if o.r == nil {
-		r, err := o.obs.Get(o.ctx, o.name)
+		r, err := o.open(o.ctx, o.name)
 		if err != nil {
 			return 0, fmt.Errorf("open recording %s: %w", o.name, err)
 		}
