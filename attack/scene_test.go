@@ -174,8 +174,15 @@ func (s *serveProc) startWorker(t testing.TB) *workerDouble {
 // clinician.
 func (s *serveProc) transcribedCall(t testing.TB, prefix string) callData {
 	t.Helper()
-	w := s.startWorker(t)
 	c := newCall(prefix)
+	s.transcribe(t, c)
+	return c
+}
+
+// transcribe is transcribedCall for a call made by the test.
+func (s *serveProc) transcribe(t testing.TB, c callData) {
+	t.Helper()
+	w := s.startWorker(t)
 	w.mu.Lock()
 	w.texts[c.meta.ID] = c.text
 	w.mu.Unlock()
@@ -193,5 +200,4 @@ func (s *serveProc) transcribedCall(t testing.TB, prefix string) callData {
 	waitFor(t, "scene: "+c.meta.ID+" in the review UI", func() bool {
 		return clin.get(t, "/calls/"+c.meta.ID).code == http.StatusOK
 	})
-	return c
 }

@@ -50,11 +50,11 @@ type Config struct {
 
 // Store keeps review items in the REVIEW bucket.
 type Store struct {
-	c   *pipeline.Client
+	c       *pipeline.Client
 	kv      *pipeline.Bucket
 	records *pipeline.Stream
-	cfg Config
-	log zerolog.Logger
+	cfg     Config
+	log     zerolog.Logger
 }
 
 // Open returns a Store on the REVIEW bucket and RECORDS stream, creating
