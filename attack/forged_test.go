@@ -1,0 +1,198 @@
+package attack_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/callscribe/callscribe/classify"
+	"github.com/callscribe/callscribe/pipeline"
+	"github.com/callscribe/callscribe/transcribe"
+)
+
+// Attack 3: forged results. As the worker identity (the only one that may
+// publish results, so the strongest position to forge from), publish
+// results whose subject and body disagree, that name another patient, that
+// name a call never received, that are junk, or that squat on a call's
+// deduplication ID before it arrives. None becomes a proposal, the
+// clinician sees only the pipeline's own transcript, and each is parked
+// exactly once, not redelivered forever.
+func TestAttack3ForgedResults(t *testing.T) { playForged(t, suite) }
+
+// forgery is one forged message on RESULTS.
+type forgery struct {
+	name    string
+	subject string
+	data    []byte
+	msgID   string
+	seq     uint64
+}
+
+func forgedResult(meta pipeline.CallMeta, text string) []byte {
+	b, _ := json.Marshal(pipeline.ResultMessage{
+		Schema: pipeline.SchemaResult, Call: meta, WorkerID: "attack-suite", Attempt: 1, ProcessedAt: time.Now().UTC(),
+		Transcript: &transcribe.Transcript{Model: "forged", Language: "en", Duration: 4 * time.Second,
+			Segments: []transcribe.Segment{{Index: 0, End: 4 * time.Second, Text: text, Speaker: "caller"}}},
+		Decision: classify.Decision{Label: classify.Clinical, Reasons: []string{"forged"}, RulesVersion: "forged"},
+	})
+	return b
+}
+
+func playForged(t *testing.T, s *serveProc) {
+	a := s.transcribedCall(t, "atk3a")
+	b := s.transcribedCall(t, "atk3b")
+	never := newCall("atk3never")
+	squatted := newCall("atk3squat")
+
+	// Another patient, and words that patient B never said.
+	other := b.meta
+	other.NHSNumber, other.CallerNumber = nhsNumber(), "07700"+randDigits(6)
+	forgedText := "forged " + randHex(8) + " patient asks for diazepam"
+	squatMeta := squatted.meta
+	squatMeta.NHSNumber = other.NHSNumber
+	forgeries := []*forgery{
+		{name: "subject A, body names B and another NHS number", subject: pipeline.SubjectTranscribed(a.meta.ID), data: forgedResult(other, forgedText)},
+		{name: "subject and body B, another NHS number", subject: pipeline.SubjectTranscribed(b.meta.ID), data: forgedResult(other, forgedText)},
+		{name: "a call never received", subject: pipeline.SubjectTranscribed(never.meta.ID), data: forgedResult(never.meta, forgedText)},
+		{name: "junk body", subject: pipeline.SubjectTranscribed(a.meta.ID), data: []byte("not a result {")},
+		{name: "malformed call ID in the subject", subject: "calls.transcribed.-bad-id", data: forgedResult(pipeline.CallMeta{ID: "-bad-id"}, forgedText)},
+		{name: "squats on a call's ID before it arrives", subject: pipeline.SubjectTranscribed(squatted.meta.ID),
+			data: forgedResult(squatMeta, forgedText), msgID: squatted.meta.ID},
+	}
+	worker := dialAs(t, s, pipeline.IdentityWorker)
+	for _, f := range forgeries {
+		err := worker.attempt(func(ctx context.Context) error {
+			var opts []jetstream.PublishOpt
+			if f.msgID != "" {
+				opts = append(opts, jetstream.WithMsgID(f.msgID))
+			}
+			ack, err := worker.js.PublishMsg(ctx, &nats.Msg{Subject: f.subject, Data: f.data}, opts...)
+			if err == nil {
+				f.seq = ack.Sequence
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatalf("the worker identity could not publish the forgery %q: %v (the attack cannot be played)", f.name, err)
+		}
+	}
+	// The squatted call now arrives and is transcribed by the pipeline.
+	s.transcribe(t, squatted)
+	// Positive control: a call transcribed after the forgeries does become
+	// a proposal, so the review consumer has read past all of them.
+	d := s.transcribedCall(t, "atk3d")
+	_ = d
+
+	// Parked: the review consumer has settled every forgery...
+	web := dialAs(t, s, pipeline.IdentityWeb)
+	last := forgeries[len(forgeries)-1].seq
+	var floor uint64
+	waitFor(t, "review consumer settles the forgeries", func() bool {
+		_ = web.attempt(func(ctx context.Context) error {
+			cons, err := web.js.Consumer(ctx, pipeline.StreamResults, "review")
+			if err != nil {
+				return err
+			}
+			info, err := cons.Info(ctx)
+			if err == nil {
+				floor = info.AckFloor.Stream
+			}
+			return err
+		})
+		return floor >= last
+	})
+	// ...and logged each exactly once (parked, not retried).
+	parked := func(seq uint64) (n int) {
+		for _, l := range s.logLines() {
+			msg, _ := l["message"].(string)
+			rs, _ := l["results_seq"].(float64)
+			if strings.HasPrefix(msg, "result refused and parked") && uint64(rs) == seq {
+				n++
+			}
+		}
+		return n
+	}
+	for _, f := range forgeries {
+		waitFor(t, fmt.Sprintf("forgery %q (RESULTS seq %d) parked in serve's log", f.name, f.seq), func() bool {
+			return parked(f.seq) >= 1
+		})
+	}
+	// Redeliveries would come after AckWait (30 s for review): rather than
+	// wait for them, ask the server whether any message is still pending
+	// or was redelivered, then count.
+	_ = web.attempt(func(ctx context.Context) error {
+		cons, err := web.js.Consumer(ctx, pipeline.StreamResults, "review")
+		if err != nil {
+			return err
+		}
+		info, err := cons.Info(ctx)
+		if err == nil && info.NumRedelivered > 0 {
+			t.Errorf("DEFECT: review consumer reports %d redelivered result(s): forged results are retried", info.NumRedelivered)
+		}
+		return err
+	})
+	for _, f := range forgeries {
+		if n := parked(f.seq); n != 1 {
+			t.Errorf("forgery %q (RESULTS seq %d) parked %d times, want exactly once", f.name, f.seq, n)
+		}
+	}
+	retries := 0
+	for _, l := range s.logLines() {
+		if msg, _ := l["message"].(string); strings.Contains(msg, "review item not created; will retry") {
+			retries++
+		}
+	}
+	if retries > 0 {
+		t.Errorf("serve logged %d retried results: a forgery is being NAKed instead of parked", retries)
+	}
+
+	// What the clinician sees.
+	clin := s.session(t, "clinician")
+	for _, c := range []struct {
+		call callData
+		want []string
+	}{
+		{a, []string{a.text, a.meta.NHSNumber}},
+		{b, []string{b.text, b.meta.NHSNumber}},
+		{squatted, []string{squatted.text, squatted.meta.NHSNumber}},
+	} {
+		r := clin.get(t, "/calls/"+c.call.meta.ID)
+		if r.code != http.StatusOK {
+			t.Errorf("GET /calls/%s: %d, want 200 (control)", c.call.meta.ID, r.code)
+			continue
+		}
+		for _, w := range c.want { // positive control: the page shows the call's own data
+			if !strings.Contains(r.body, w) {
+				t.Errorf("control: /calls/%s does not show the call's own transcript and NHS number", c.call.meta.ID)
+				break
+			}
+		}
+		if strings.Contains(r.body, forgedText) || strings.Contains(r.body, other.NHSNumber) {
+			t.Errorf("DEFECT: /calls/%s shows the forged transcript or the other patient's NHS number", c.call.meta.ID)
+		}
+	}
+	for _, id := range []string{never.meta.ID, "-bad-id"} {
+		if r := clin.get(t, "/calls/"+id); r.code != http.StatusNotFound || strings.Contains(r.body, forgedText) {
+			t.Errorf("DEFECT: /calls/%s answered %d (forged text shown: %v), want 404", id, r.code, strings.Contains(r.body, forgedText))
+		}
+	}
+	if r := clin.get(t, "/"); r.code != http.StatusOK || !strings.Contains(r.body, d.meta.ID) || strings.Contains(r.body, never.meta.ID) {
+		t.Errorf("queue page: %d; lists the control call %v, lists the never-received call %v", r.code,
+			strings.Contains(r.body, d.meta.ID), strings.Contains(r.body, never.meta.ID))
+	}
+	// Nothing of the forgery, or of the patients, reached serve's log.
+	logs := s.log.String()
+	for what, v := range map[string]string{"forged transcript": forgedText, "forged NHS number": other.NHSNumber,
+		"B's NHS number": b.meta.NHSNumber, "B's transcript": b.text} {
+		if strings.Contains(logs, v) {
+			t.Errorf("serve's log holds the %s", what)
+		}
+	}
+}
