@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/callscribe/callscribe/call"
 	"strings"
 	"time"
 
@@ -39,7 +40,7 @@ type Objection struct {
 // Validate checks the objection before anything is erased.
 func (o Objection) Validate() error {
 	if !ValidID(o.CallID) {
-		return fmt.Errorf("%w: call ID %q: must match %s", ErrInvalidCall, truncate(o.CallID, 40), idPattern)
+		return fmt.Errorf("%w: call ID %q: must match %s", ErrInvalidCall, truncate(o.CallID, 40), call.IDPattern)
 	}
 	if strings.TrimSpace(o.By) == "" {
 		return fmt.Errorf("%w: objection to %s: who recorded it (by) is required", ErrInvalidCall, o.CallID)

@@ -113,12 +113,3 @@ func (ov *Overview) add(id string, st CallState) {
 func (ov *Overview) sort() {
 	sort.Slice(ov.InFlight, func(i, j int) bool { return ov.InFlight[i].Since.Before(ov.InFlight[j].Since) })
 }
-
-// QueuedAt is when the call was received: ReceivedAt, or for entries
-// written before it was recorded, the last update.
-func (s CallState) QueuedAt() time.Time {
-	if !s.ReceivedAt.IsZero() {
-		return s.ReceivedAt
-	}
-	return s.UpdatedAt
-}

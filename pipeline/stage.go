@@ -2,51 +2,26 @@ package pipeline
 
 import (
 	"context"
+	"github.com/callscribe/callscribe/call"
 	"sync"
 	"time"
 )
 
-// Stage is what a worker is doing with a call it holds (state transcribing).
-type Stage string
+// Stage is what a worker is doing with a call it holds (call.Stage).
+type Stage = call.Stage
 
+// The stages, in the order a call goes through them.
 const (
-	// StageReading: opening and reading the recording from the object
-	// store; it lasts until the processor reports its first stage.
-	StageReading Stage = "reading"
-	// StageDecoding: decoding and resampling the audio.
-	StageDecoding Stage = "decoding"
-	// StageTranscribing: speech recognition (Whisper).
-	StageTranscribing Stage = "transcribing"
-	// StageClassifying: the rules deciding administrative, clinical or uncertain.
-	StageClassifying Stage = "classifying"
-	// StageConfirming: a second transcription (the second opinion) before an
-	// administrative label stands.
-	StageConfirming Stage = "confirming"
-	// StagePublishing: writing the result and settling the call.
-	StagePublishing Stage = "publishing"
+	StageReading      = call.StageReading
+	StageDecoding     = call.StageDecoding
+	StageTranscribing = call.StageTranscribing
+	StageClassifying  = call.StageClassifying
+	StageConfirming   = call.StageConfirming
+	StagePublishing   = call.StagePublishing
 )
 
-// Stages lists the stages in the order a call goes through them.
-var Stages = []Stage{StageReading, StageDecoding, StageTranscribing, StageClassifying, StageConfirming, StagePublishing}
-
-// Field is the log field holding the stage's duration, e.g. "decode_ms".
-func (s Stage) Field() string {
-	switch s {
-	case StageReading:
-		return "read_ms"
-	case StageDecoding:
-		return "decode_ms"
-	case StageTranscribing:
-		return "transcribe_ms"
-	case StageClassifying:
-		return "classify_ms"
-	case StageConfirming:
-		return "confirm_ms"
-	case StagePublishing:
-		return "publish_ms"
-	}
-	return string(s) + "_ms"
-}
+// Stages lists the stages in order.
+var Stages = call.Stages
 
 type stageKey struct{}
 

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/callscribe/callscribe/classify"
+	"github.com/callscribe/callscribe/call"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -15,62 +15,21 @@ import (
 // unknown call ID, or a call without a result or dead letter (yet).
 var ErrNotFound = errors.New("not found")
 
-// State is where a call is in the pipeline.
-type State string
+// State is where a call is in the pipeline (call.State).
+type State = call.State
 
+// The states (see call.State).
 const (
-	// StateReceived: stored and queued; also a call waiting for a retry or
-	// handed back by a worker that shut down.
-	StateReceived State = "received"
-	// StateTranscribing: a worker holds the call.
-	StateTranscribing State = "transcribing"
-	// StateTranscribed: a result is on RESULTS.
-	StateTranscribed State = "transcribed"
-	// StateFailed: dead-lettered on FAILED; the audio is kept for a person to look at.
-	StateFailed State = "failed"
-	// StateObjected: the caller objected to recording; audio purged, never transcribed.
-	StateObjected State = "objected"
-	// StateDeleted: removed under the retention policy; only this entry,
-	// without content, remains.
-	StateDeleted State = "deleted"
+	StateReceived     = call.Received
+	StateTranscribing = call.Transcribing
+	StateTranscribed  = call.Transcribed
+	StateFailed       = call.Failed
+	StateObjected     = call.Objected
+	StateDeleted      = call.Deleted
 )
 
-// Settled reports whether the call needs no more work from the pipeline.
-func (s State) Settled() bool {
-	return s == StateTranscribed || s == StateFailed || s == StateObjected || s == StateDeleted
-}
-
-// CallState is the CALL_STATE entry for one call.
-type CallState struct {
-	State     State          `json:"state"`
-	Label     classify.Label `json:"label,omitempty"`
-	UpdatedAt time.Time      `json:"updated_at"`
-	// Attempts is how many times a worker has been handed the call.
-	Attempts int `json:"attempts,omitempty"`
-	// Reason explains failed states and pending retries.
-	Reason string `json:"reason,omitempty"`
-	// Worker is the worker that last changed the state.
-	Worker string `json:"worker,omitempty"`
-	// CallAt is when the call was made (CallMeta.StartedAt); retention
-	// periods count from it.
-	CallAt time.Time `json:"call_at,omitzero"`
-	// By is the member of staff who recorded an objection.
-	By string `json:"by,omitempty"`
-	// ReceivedAt is when ingest queued the call; later states keep it.
-	ReceivedAt time.Time `json:"received_at,omitzero"`
-	// StartedAt is when the worker took the call for the current attempt
-	// (state transcribing).
-	StartedAt time.Time `json:"started_at,omitzero"`
-	// Stage is what the worker is doing with the call (state
-	// transcribing); the stage began at UpdatedAt.
-	Stage Stage `json:"stage,omitempty"`
-	// ResultSeq is the RESULTS sequence of the result the worker published
-	// (state transcribed): the call's one true result, whatever else is
-	// later published on its subject (see Client.Result).
-	ResultSeq uint64 `json:"result_seq,omitempty"`
-	// Revision is the KV revision of this entry; not stored in the value.
-	Revision uint64 `json:"-"`
-}
+// CallState is the CALL_STATE entry for one call (call.Status).
+type CallState = call.Status
 
 // State returns the current state of a call; the error wraps ErrNotFound
 // for a call ID the pipeline has never received.
@@ -105,12 +64,8 @@ func getState(ctx context.Context, kv jetstream.KeyValue, id string) (CallState,
 	return st, nil
 }
 
-// ErrErased means the call was erased (objection or retention) and its
-// tombstone is final: no state change may overwrite it.
-var ErrErased = errors.New("call was erased")
-
-// Erased reports whether the state is a tombstone left by Erase.
-func (s State) Erased() bool { return s == StateObjected || s == StateDeleted }
+// ErrErased means the call was erased and its tombstone is final.
+var ErrErased = call.ErrErased
 
 // putState records a state change, stamping the time. It never overwrites
 // a tombstone (the error wraps ErrErased): the write is conditional on the

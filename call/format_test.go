@@ -1,4 +1,4 @@
-package pipeline_test
+package call_test
 
 import (
 	"errors"
@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/callscribe/callscribe/pipeline"
+	"github.com/callscribe/callscribe/call"
 )
 
 // TestMetadataRefusesInvisibleCharacters plays the spoofing attack from
@@ -26,23 +26,23 @@ func TestMetadataRefusesInvisibleCharacters(t *testing.T) {
 	}
 	for _, a := range attacks {
 		t.Run(a.name, func(t *testing.T) {
-			meta := pipeline.CallMeta{ID: "c1", StartedAt: time.Now(), Line: a.value, RecordingConsent: true}
+			meta := call.Meta{ID: "c1", StartedAt: time.Now(), Line: a.value, RecordingConsent: true}
 			err := meta.Validate()
-			if !errors.Is(err, pipeline.ErrInvalidCall) {
+			if !errors.Is(err, call.ErrInvalid) {
 				t.Fatalf("Validate: %v, want ErrInvalidCall", err)
 			}
 			if !strings.Contains(err.Error(), "line: ") || !strings.Contains(err.Error(), a.code) {
 				t.Errorf("error %q does not name the field and %s", err, a.code)
 			}
 			js := `{"id":"c1","started_at":"2026-03-02T09:15:00Z","recording_consent":true,"handler_id":"` + a.value + `"}`
-			if _, err := pipeline.ParseCallMeta(strings.NewReader(js)); !errors.Is(err, pipeline.ErrInvalidCall) {
+			if _, err := call.Parse(strings.NewReader(js)); !errors.Is(err, call.ErrInvalid) {
 				t.Fatalf("ParseCallMeta: %v, want ErrInvalidCall", err)
 			}
 		})
 	}
 	// Positive control: visible non-ASCII text (accents, Welsh, an en dash)
 	// is still accepted.
-	ok := pipeline.CallMeta{ID: "c1", StartedAt: time.Now(), Line: "Gŵyl – Zoë's line", HandlerID: "h-042", RecordingConsent: true}
+	ok := call.Meta{ID: "c1", StartedAt: time.Now(), Line: "Gŵyl – Zoë's line", HandlerID: "h-042", RecordingConsent: true}
 	if err := ok.Validate(); err != nil {
 		t.Fatalf("visible text refused: %v", err)
 	}
