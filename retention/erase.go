@@ -15,12 +15,33 @@ type Erasure struct {
 	Review review.Erased `json:"review"`
 }
 
+// Calls is what retention needs of the pipeline: find calls, read their
+// state, erase them (pipeline.Client).
+type Calls interface {
+	CallIDs(ctx context.Context) ([]string, error)
+	State(ctx context.Context, id string) (pipeline.CallState, error)
+	Erase(ctx context.Context, id string, tomb pipeline.CallState) (pipeline.Erased, error)
+	Object(ctx context.Context, o pipeline.Objection) (pipeline.Erased, error)
+}
+
+// Items is what retention needs of the review store (review.Store).
+type Items interface {
+	Keys(ctx context.Context) ([]string, error)
+	Get(ctx context.Context, id string) (review.Item, error)
+	Erase(ctx context.Context, id string) (review.Erased, error)
+}
+
+var (
+	_ Calls = (*pipeline.Client)(nil)
+	_ Items = (*review.Store)(nil)
+)
+
 // Eraser removes a call from everywhere callscribe keeps it: the pipeline's
 // streams and buckets, and the review item with its local record copy.
 type Eraser struct {
-	Pipeline *pipeline.Client
+	Pipeline Calls
 	// Review may be nil when no review store exists in the deployment.
-	Review *review.Store
+	Review Items
 }
 
 // Erase leaves tomb as the call's only trace.

@@ -37,11 +37,32 @@ type Request struct {
 // a seam so that the export does not depend on how the trail is stored.
 type AuditSource func(ctx context.Context, callID string) ([]json.RawMessage, error)
 
+// Calls is what an export reads of the pipeline (pipeline.Client).
+type Calls interface {
+	CallIDs(ctx context.Context) ([]string, error)
+	State(ctx context.Context, id string) (pipeline.CallState, error)
+	Result(ctx context.Context, id string) (*pipeline.ResultMessage, error)
+	Failure(ctx context.Context, id string) (*pipeline.FailedMessage, error)
+	Queued(ctx context.Context, id string) (pipeline.CallMeta, error)
+	Recording(ctx context.Context, id string) (io.ReadCloser, error)
+}
+
+// Items is what an export reads of the review store (review.Store).
+type Items interface {
+	Get(ctx context.Context, id string) (review.Item, error)
+	RecordCopy(ctx context.Context, id string) ([]byte, error)
+}
+
+var (
+	_ Calls = (*pipeline.Client)(nil)
+	_ Items = (*review.Store)(nil)
+)
+
 // Exporter builds subject access exports.
 type Exporter struct {
-	Pipeline *pipeline.Client
+	Pipeline Calls
 	// Review may be nil when the deployment has no review store.
-	Review *review.Store
+	Review Items
 	// Audit may be nil; the summary then says that audit entries were not
 	// included.
 	Audit AuditSource
