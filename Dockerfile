@@ -35,9 +35,11 @@ EXPOSE 4222 8080 9464
 # curl, so the binary asks itself.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=120s CMD ["callscribe", "health", "-metrics", "127.0.0.1:9464"]
 ENTRYPOINT ["callscribe"]
-# A single host: embedded NATS (with -token or -nats-users when not on
-# loopback), every role. On a cluster, pass -nats and -roles (see
-# deploy/compose.yaml). The review UI speaks plain HTTP inside the container
+# A single host: embedded NATS, every role. The server admits only
+# callscribe's component identities, whose nkey seeds serve makes on first
+# start in /var/lib/callscribe/.config/callscribe/nats (mount a volume there
+# to keep them, and give the call recorder its recorder.nk for ingest). On a
+# cluster, pass -nats and -roles (see deploy/compose.yaml). The review UI speaks plain HTTP inside the container
 # and expects TLS to end at the proxy or ingress in front of it; serve
 # refuses a network address without TLS unless told so (-web-insecure-http,
 # logged at every start). To serve HTTPS itself, replace that flag with

@@ -37,7 +37,8 @@ func (c *Credentials) PublicKey(identity string) string { return c.keys[identity
 func LoadOrCreateCredentials(dir string) (*Credentials, error) { return openCredentials(dir, true) }
 
 // LoadCredentials reads the seeds in dir, made earlier (by serve's first
-// start or by nats-conf); a missing one is an error.
+// start or by nats-conf). A host may hold only the seeds of the identities
+// it runs (a worker host has no web.nk); a folder with none is an error.
 func LoadCredentials(dir string) (*Credentials, error) { return openCredentials(dir, false) }
 
 func openCredentials(dir string, create bool) (*Credentials, error) {
@@ -52,10 +53,16 @@ func openCredentials(dir string, create bool) (*Credentials, error) {
 	c := &Credentials{Dir: dir, keys: map[string]string{}}
 	for _, id := range Identities {
 		pub, err := loadSeed(c.SeedFile(id), create)
+		if !create && errors.Is(err, fs.ErrNotExist) {
+			continue // not this host's identity; connecting as it says so
+		}
 		if err != nil {
 			return nil, fmt.Errorf("credentials of %s: %w", id, err)
 		}
 		c.keys[id] = pub
+	}
+	if len(c.keys) == 0 {
+		return nil, fmt.Errorf("credentials: no seed (<identity>.nk) in %s", dir)
 	}
 	return c, nil
 }
@@ -113,6 +120,9 @@ func loadSeed(path string, create bool) (string, error) {
 func (c *Credentials) serverNkeys() ([]*server.NkeyUser, error) {
 	out := make([]*server.NkeyUser, 0, len(Identities))
 	for _, id := range Identities {
+		if c.keys[id] == "" {
+			continue
+		}
 		p, err := IdentityPermissions(id)
 		if err != nil {
 			return nil, err

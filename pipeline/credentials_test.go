@@ -43,6 +43,13 @@ func TestCredentialsAreMadeOncePrivately(t *testing.T) {
 	if b.PublicKey(pipeline.IdentityWorker) != a.PublicKey(pipeline.IdentityWorker) {
 		t.Error("a second load gave other keys")
 	}
+	// A worker host holds only the seeds of its identities.
+	if err := os.Remove(b.SeedFile(pipeline.IdentityRetention)); err != nil {
+		t.Fatal(err)
+	}
+	if part, err := pipeline.LoadCredentials(dir); err != nil || part.PublicKey(pipeline.IdentityRetention) != "" || part.PublicKey(pipeline.IdentityWorker) == "" {
+		t.Errorf("a folder without retention.nk: %v", err)
+	}
 	if err := os.Chmod(b.SeedFile(pipeline.IdentityWeb), 0o644); err != nil {
 		t.Fatal(err)
 	}
