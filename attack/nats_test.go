@@ -22,7 +22,7 @@ import (
 // Attack 1: connect to the bus with no credential, a made-up nkey, a
 // guessed token or user: refused. Control: the web component's own seed
 // connects and may use JetStream.
-func TestAttack1AnonymousConnectRefused(t *testing.T) { playAnonymous(t, suite) }
+func TestAttack1AnonymousConnectRefused(t *testing.T) { playAnonymous(t, suite, suite.natsURL) }
 
 // Attack 2: a stolen recorder seed reads no result, recording, review
 // item or audit entry, publishes no result and sniffs no inbox.
@@ -38,7 +38,8 @@ func TestAttack2NoIdentityDeletesPurgesOrReconfigures(t *testing.T) {
 	playStreamAdmin(t, suite)
 }
 
-func playAnonymous(t *testing.T, s *serveProc) {
+// playAnonymous connects to url (one server of s, or all of them).
+func playAnonymous(t *testing.T, s *serveProc, url string) {
 	seedDir := t.TempDir()
 	kp, err := nkeys.CreateUser()
 	if err != nil {
@@ -60,7 +61,7 @@ func playAnonymous(t *testing.T, s *serveProc) {
 		{"identity name as user", []nats.Option{nats.UserInfo(pipeline.IdentityWorker, "")}},
 	} {
 		opts := append([]nats.Option{nats.Timeout(5 * time.Second), nats.MaxReconnects(0)}, a.opts...)
-		nc, err := nats.Connect(s.natsURL, opts...)
+		nc, err := nats.Connect(url, opts...)
 		if err == nil {
 			// Connected: see whether it can do anything at all.
 			_, rerr := nc.Request("$JS.API.INFO", nil, 2*time.Second)
@@ -73,7 +74,11 @@ func playAnonymous(t *testing.T, s *serveProc) {
 		}
 	}
 	// Positive control: the same dial with the web component's seed works.
-	c := dialAs(t, s, pipeline.IdentityWeb)
+	c, err := dial(url, s.seed(pipeline.IdentityWeb), "_INBOX_web")
+	if err != nil {
+		t.Fatalf("control: connect with the web seed: %v", err)
+	}
+	defer c.nc.Close()
 	if err := c.attempt(func(ctx context.Context) error { _, err := c.js.AccountInfo(ctx); return err }); err != nil {
 		t.Fatalf("control: the web seed connects but cannot use JetStream: %v", err)
 	}

@@ -94,26 +94,37 @@ type ObjectionReply struct {
 // SendObjection sends an objection to whichever process serves them and
 // waits for its answer.
 func (c *Client) SendObjection(ctx context.Context, o Objection) (Erased, error) {
+	return RequestObjection[Erased](ctx, c, o)
+}
+
+// RequestObjection is SendObjection for a server whose reply says more than
+// Erased (ServeObjections with an ObjectFunc of another result type, such
+// as one that also erases review items): the reply decodes into E.
+func RequestObjection[E any](ctx context.Context, c *Client, o Objection) (E, error) {
+	var none E
 	if err := o.Validate(); err != nil {
-		return Erased{CallID: o.CallID}, err
+		return none, err
 	}
 	data, err := json.Marshal(o)
 	if err != nil {
-		return Erased{}, fmt.Errorf("encode objection: %w", err)
+		return none, fmt.Errorf("encode objection: %w", err)
 	}
 	msg, err := c.nc.RequestWithContext(ctx, SubjectObjection(o.CallID), data)
 	if errors.Is(err, nats.ErrNoResponders) {
-		return Erased{}, fmt.Errorf("objection to %s: no callscribe process is serving objections (is 'callscribe serve' running?): %w", o.CallID, err)
+		return none, fmt.Errorf("objection to %s: no callscribe process is serving objections (is 'callscribe serve' running with the objections role?): %w", o.CallID, err)
 	}
 	if err != nil {
-		return Erased{}, fmt.Errorf("objection to %s: %w", o.CallID, err)
+		return none, fmt.Errorf("objection to %s: %w", o.CallID, err)
 	}
-	var r ObjectionReply
+	var r struct {
+		Erased *E     `json:"erased"`
+		Error  string `json:"error"`
+	}
 	if err := json.Unmarshal(msg.Data, &r); err != nil {
-		return Erased{}, fmt.Errorf("objection to %s: decode reply: %w", o.CallID, err)
+		return none, fmt.Errorf("objection to %s: decode reply: %w", o.CallID, err)
 	}
 	if r.Error != "" || r.Erased == nil {
-		return Erased{}, fmt.Errorf("objection to %s: %s", o.CallID, r.Error)
+		return none, fmt.Errorf("objection to %s: %s", o.CallID, r.Error)
 	}
 	return *r.Erased, nil
 }
