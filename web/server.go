@@ -71,6 +71,17 @@ type Config struct {
 	// Backlog, if set, says on the queue page how many calls are still
 	// being transcribed or waiting for it.
 	Backlog Backlog
+	// Calls is what the API reads about calls; nil: the review store's
+	// pipeline client.
+	Calls CallStates
+	// Exporter, if set, answers subject access requests on the API (DPO).
+	Exporter Exporter
+	// AuditReader, if set, answers audit verify and query on the API
+	// (auditor, DPO).
+	AuditReader AuditReader
+	// APITokenIdle ends an API token left unused this long; 0 means
+	// DefaultAPITokenIdle.
+	APITokenIdle time.Duration
 }
 
 // Server serves the review UI.
@@ -85,6 +96,9 @@ type Server struct {
 	dummyHash string
 	oidc      *oidcLogin
 	signin    *signInGuard
+	// apiTokens are the API's bearer tokens: sessions of their own kind,
+	// never accepted as a cookie (and cookies never accepted by the API).
+	apiTokens *sessions
 }
 
 // New builds the UI server.
@@ -98,6 +112,12 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.APITokenIdle == 0 {
+		cfg.APITokenIdle = DefaultAPITokenIdle
+	}
+	if cfg.Calls == nil {
+		cfg.Calls = cfg.Store.Pipeline()
+	}
 	t, err := template.New("").Funcs(funcs).ParseFS(templateFS, "templates/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("web: templates: %w", err)
@@ -108,9 +128,10 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{
 		cfg: cfg, store: cfg.Store, tmpl: t, dummyHash: dummy,
-		log:      cfg.Log.With().Str("component", "web").Logger(),
-		sessions: &sessions{m: map[[32]byte]*session{}, idle: cfg.IdleTimeout, max: maxSession, clock: cfg.Now},
-		signin:   newSignInGuard(cfg.Now),
+		log:       cfg.Log.With().Str("component", "web").Logger(),
+		sessions:  &sessions{m: map[[32]byte]*session{}, idle: cfg.IdleTimeout, max: maxSession, clock: cfg.Now},
+		signin:    newSignInGuard(cfg.Now),
+		apiTokens: &sessions{m: map[[32]byte]*session{}, idle: cfg.APITokenIdle, max: maxSession, clock: cfg.Now},
 	}
 	if cfg.OIDC != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -142,6 +163,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /calls/{id}/reject", s.authed(s.audited(audit.KindProposal, audit.ActionUpdate, s.reject)))
 	mux.HandleFunc("POST /calls/{id}/triage", s.authed(s.audited(audit.KindDecision, audit.ActionUpdate, s.triage)))
 	mux.HandleFunc("POST /calls/{id}/object", s.authed(s.object))
+	mux.HandleFunc("GET /account/api-token", s.authed(s.apiTokenPage))
+	mux.HandleFunc("POST /account/api-token", s.authed(s.mintAPIToken))
+	s.apiRoutes(mux)
 	return s.secureHeaders(mux)
 }
 
