@@ -77,7 +77,8 @@ type Config struct {
 	// Exporter, if set, answers subject access requests on the API (DPO).
 	Exporter Exporter
 	// AuditReader, if set, answers audit verify and query on the API
-	// (auditor, DPO).
+	// (auditor, DPO). It must record each read in the trail before it
+	// reads, as an *audit.Log with a Signer does.
 	AuditReader AuditReader
 	// APITokenIdle ends an API token left unused this long; 0 means
 	// DefaultAPITokenIdle.

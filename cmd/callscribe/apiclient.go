@@ -29,12 +29,16 @@ const defaultWebURL = "http://127.0.0.1:8080"
 type apiFlags struct {
 	url       string
 	tokenFile string
-	fs        *flag.FlagSet
 }
 
-func (f *apiFlags) register(fs *flag.FlagSet) {
-	f.fs = fs
-	fs.StringVar(&f.url, "web-url", defaultWebURL, "URL of the callscribe web UI (serve -web) that answers for you; default: the one you signed in to")
+// register adds the flags; the commands ask the server they signed in
+// to unless -web-url names it, 'login' (forLogin) the default UI address.
+func (f *apiFlags) register(fs *flag.FlagSet, forLogin bool) {
+	if forLogin {
+		fs.StringVar(&f.url, "web-url", defaultWebURL, "URL of the callscribe web UI to sign in to (serve's -web address, or the HTTPS URL in front of it)")
+	} else {
+		fs.StringVar(&f.url, "web-url", "", "URL of the callscribe web UI to ask; empty: the one 'callscribe login' signed in to (a token is never sent to another)")
+	}
 	fs.StringVar(&f.tokenFile, "api-token-file", defaultTokenFile(), "where 'callscribe login' keeps your API token (0600)")
 }
 
@@ -74,7 +78,7 @@ func (f *apiFlags) client() (*apiClient, error) {
 	if err := json.Unmarshal(data, &st); err != nil || st.Token == "" || st.URL == "" {
 		return nil, fmt.Errorf("API token file %s is damaged: %w", f.tokenFile, errNotSignedIn)
 	}
-	if flagSet(f.fs, "web-url") && strings.TrimRight(f.url, "/") != st.URL {
+	if f.url != "" && strings.TrimRight(f.url, "/") != st.URL {
 		return nil, fmt.Errorf("your token is for %s, not %s: run 'callscribe login -web-url %s'", st.URL, f.url, f.url)
 	}
 	return newAPIClient(st.URL, st.Token), nil

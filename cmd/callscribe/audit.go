@@ -39,7 +39,7 @@ func cmdAudit(ctx context.Context, args []string, stdout io.Writer) error {
 func cmdAuditVerify(ctx context.Context, args []string, stdout io.Writer) error {
 	var af apiFlags
 	fs := newFlags("audit verify", "[-trusted-head FILE [-save-head]] [-public-key FILE] [flags]")
-	af.register(fs)
+	af.register(fs, false)
 	pubFile := fs.String("public-key", "", "public half of the audit signing key (KEY.pub next to serve's -audit-key), kept apart from the server: entries must be signed with it; empty: the server's own key")
 	trusted := fs.String("trusted-head", "", "file with the tree head of an earlier verification, kept away from the server: a log shorter than it, or not containing it, is reported")
 	save := fs.Bool("save-head", false, "after a clean verification, write the new tree head to -trusted-head")
@@ -97,7 +97,7 @@ func writeReport(w io.Writer, r audit.Report, asJSON bool, limit int) error {
 func cmdAuditQuery(ctx context.Context, args []string, stdout io.Writer) error {
 	var af apiFlags
 	fs := newFlags("audit query", "[-object ID] [-by USER] [-since T] [-until T] [-action A] [-kind K] [-json] [flags]")
-	af.register(fs)
+	af.register(fs, false)
 	object := fs.String("object", "", "only events about this object ID (call ID)")
 	by := fs.String("by", "", "only events by this user (a filter; who you are is your sign-in)")
 	since := fs.String("since", "", "only events at or after T: RFC 3339 time, date (2026-03-02) or duration back from now (24h)")

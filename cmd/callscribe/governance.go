@@ -67,7 +67,7 @@ func serveObjections(ctx context.Context, client *pipeline.Client, store *review
 func cmdObject(ctx context.Context, args []string, stdout io.Writer) error {
 	var af apiFlags
 	fs := newFlags("object", "CALL-ID [-reason TEXT]")
-	af.register(fs)
+	af.register(fs, false)
 	reason := fs.String("reason", "", "why, in a few words; no call content")
 	if err := parseFlags(fs, args); err != nil {
 		return err

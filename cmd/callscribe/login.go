@@ -24,7 +24,7 @@ import (
 func cmdLogin(ctx context.Context, args []string, stdout io.Writer) error {
 	var af apiFlags
 	fs := newFlags("login", "[-web-url URL] [-user NAME | -token-stdin]")
-	af.register(fs)
+	af.register(fs, true)
 	user := fs.String("user", whoami(), "your callscribe account name; the password is read from CALLSCRIBE_PASSWORD, or asked for on the terminal without echo")
 	fromStdin := fs.Bool("token-stdin", false, "instead of a password, read a token made on the web UI's 'API token' page from standard input")
 	if err := parseFlags(fs, args); err != nil {
@@ -140,7 +140,7 @@ func saveToken(path string, st savedToken) error {
 func cmdLogout(ctx context.Context, args []string, stdout io.Writer) error {
 	var af apiFlags
 	fs := newFlags("logout", "[-api-token-file FILE]")
-	af.register(fs)
+	af.register(fs, false)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

@@ -16,7 +16,7 @@ import (
 func cmdSAR(ctx context.Context, args []string, stdout io.Writer) error {
 	var af apiFlags
 	fs := newFlags("sar", "-nhs-number N [-phone N] -out FILE.zip")
-	af.register(fs)
+	af.register(fs, false)
 	nhs := fs.String("nhs-number", "", "the person's NHS number (10 digits); required")
 	phone := fs.String("phone", "", "the person's phone number: calls from it without an NHS number are listed for checking, not exported")
 	out := fs.String("out", "", "zip file to write; required; refused if it exists")

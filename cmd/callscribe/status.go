@@ -21,7 +21,7 @@ import (
 func cmdStatus(ctx context.Context, args []string, stdout io.Writer) error {
 	var af apiFlags
 	fs := newFlags("status", "[flags] CALL-ID... | -all")
-	af.register(fs)
+	af.register(fs, false)
 	format := fs.String("format", "text", "text (state, decision, timestamped transcript) or json")
 	all := fs.Bool("all", false, "instead of named calls, list what the pipeline is doing: calls being transcribed (stage, since, attempts, worker), the backlog, recent failures")
 	failedWithin := fs.Duration("failed-within", 24*time.Hour, "with -all: count the calls that failed within this long")
