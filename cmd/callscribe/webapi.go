@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 
 	"github.com/callscribe/callscribe/audit"
 	"github.com/callscribe/callscribe/pipeline"
@@ -15,6 +17,7 @@ import (
 var (
 	_ web.CallStates  = (*pipeline.Client)(nil)
 	_ web.Exporter    = (*sar.Exporter)(nil)
+	_ web.Exporter    = trailExporter{}
 	_ web.AuditReader = (*audit.Log)(nil)
 )
 
@@ -28,30 +31,47 @@ func wireAPI(cfg *web.Config, store *review.Store, trail *audit.Log) {
 		return
 	}
 	cfg.AuditReader = trail
-	cfg.Exporter = &sar.Exporter{Pipeline: store.Pipeline(), Review: store, Audit: auditEntriesAbout(trail)}
+	cfg.Exporter = trailExporter{store: store, trail: trail}
 }
 
-// auditEntriesAbout is the export's source of the audit entries about one
-// call. It reads the trail directly: the export as a whole is authorised
-// (DPO only) and audited by the web UI before anything is sent, so the
-// per-call lookups are not separate reads of the trail by the DPO.
-func auditEntriesAbout(trail *audit.Log) sar.AuditSource {
-	return func(ctx context.Context, id string) ([]json.RawMessage, error) {
-		entries, _, err := trail.ReadAll(ctx)
+// trailExporter makes subject access exports with the audit entries about
+// each call. It reads the trail directly, once per export: the export as
+// a whole is authorised (DPO only) and audited by the web UI before
+// anything is sent, so these lookups are not separate reads by the DPO.
+type trailExporter struct {
+	store *review.Store
+	trail *audit.Log
+}
+
+func (x trailExporter) Export(ctx context.Context, req sar.Request, w io.Writer) (sar.Summary, error) {
+	var byCall map[string][]json.RawMessage
+	src := func(ctx context.Context, id string) ([]json.RawMessage, error) {
+		if byCall == nil {
+			var err error
+			if byCall, err = entriesByObject(ctx, x.trail); err != nil {
+				return nil, err
+			}
+		}
+		return byCall[id], nil
+	}
+	e := &sar.Exporter{Pipeline: x.store.Pipeline(), Review: x.store, Audit: src}
+	return e.Export(ctx, req, w)
+}
+
+// entriesByObject reads the whole trail and groups its entries, as JSON,
+// by object ID.
+func entriesByObject(ctx context.Context, trail *audit.Log) (map[string][]json.RawMessage, error) {
+	entries, _, err := trail.ReadAll(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("audit entries for the export: %w", err)
+	}
+	out := map[string][]json.RawMessage{}
+	for _, e := range entries {
+		b, err := json.Marshal(e)
 		if err != nil {
 			return nil, err
 		}
-		var out []json.RawMessage
-		for _, e := range entries {
-			if e.Event.Object.ID != id {
-				continue
-			}
-			b, err := json.Marshal(e)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, b)
-		}
-		return out, nil
+		out[e.Event.Object.ID] = append(out[e.Event.Object.ID], b)
 	}
+	return out, nil
 }
