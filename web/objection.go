@@ -48,7 +48,7 @@ func (s *Server) recordObjection(ctx context.Context, sess *session, id, reason 
 		return objectionResult{status: http.StatusNotFound}
 	}
 	o := pipeline.Objection{CallID: id, By: sess.actor.ID, Reason: strings.TrimSpace(reason)}
-	e, err := retention.Eraser{Pipeline: s.store.Pipeline(), Review: s.store}.Object(ctx, o)
+	e, err := s.cfg.Objector.Object(ctx, o)
 	if err != nil {
 		status := http.StatusInternalServerError
 		if errors.Is(err, pipeline.ErrInvalidCall) {

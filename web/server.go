@@ -30,6 +30,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/callscribe/callscribe/pipeline"
+	"github.com/callscribe/callscribe/retention"
 	"github.com/callscribe/callscribe/review"
 )
 
@@ -80,6 +81,9 @@ type Config struct {
 	// (auditor, DPO). It must record each read in the trail before it
 	// reads, as an *audit.Log with a Signer does.
 	AuditReader AuditReader
+	// Objector honours objections from the call page and the API; nil:
+	// retention.Eraser on the review store's pipeline.
+	Objector Objector
 	// APITokenIdle ends an API token left unused this long; 0 means
 	// DefaultAPITokenIdle.
 	APITokenIdle time.Duration
@@ -118,6 +122,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Calls == nil {
 		cfg.Calls = cfg.Store.Pipeline()
+	}
+	if cfg.Objector == nil {
+		cfg.Objector = retention.Eraser{Pipeline: cfg.Store.Pipeline(), Review: cfg.Store}
 	}
 	t, err := template.New("").Funcs(funcs).ParseFS(templateFS, "templates/*.html")
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/callscribe/callscribe/audit"
 	"github.com/callscribe/callscribe/pipeline"
+	"github.com/callscribe/callscribe/retention"
 	"github.com/callscribe/callscribe/sar"
 )
 
@@ -33,4 +34,12 @@ type Exporter interface {
 type AuditReader interface {
 	Query(ctx context.Context, a audit.Actor, f audit.Filter) ([]audit.Entry, error)
 	VerifyLog(ctx context.Context, a audit.Actor, opts audit.VerifyOptions) (audit.Report, error)
+}
+
+// Objector honours an objection to recording and reports what it erased.
+// retention.Eraser (erasing in place) is the one the UI uses unless told
+// otherwise; a deployment whose web identity may not erase can hand in
+// one that asks the objections service on calls.objection.<id> instead.
+type Objector interface {
+	Object(ctx context.Context, o pipeline.Objection) (retention.Erasure, error)
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/callscribe/callscribe/audit"
 	"github.com/callscribe/callscribe/pipeline"
+	"github.com/callscribe/callscribe/retention"
 	"github.com/callscribe/callscribe/review"
 	"github.com/callscribe/callscribe/sar"
 	"github.com/callscribe/callscribe/web"
@@ -19,6 +20,7 @@ var (
 	_ web.Exporter    = (*sar.Exporter)(nil)
 	_ web.Exporter    = trailExporter{}
 	_ web.AuditReader = (*audit.Log)(nil)
+	_ web.Objector    = retention.Eraser{}
 )
 
 // wireAPI gives the web UI's API what people's commands read through it:
