@@ -13,6 +13,10 @@
 // administrative calls (never clinical or uncertain ones) with NHS
 // numbers, phone numbers, dates and postcodes redacted, as the privacy
 // notice allows.
+//
+// People's command-line tasks (callscribe status, sar, audit, object) use
+// the JSON API under /api/v1/ (api.go): the same accounts, roles and
+// fail-closed audit, authenticated by bearer tokens only, never cookies.
 package web
 
 import (
