@@ -300,10 +300,17 @@ func longestIncreasing(xs []int64) []bool {
 // VerifyLog verifies the live stream after a passes Config.Authorize. It
 // reads every entry (the whole log is held in memory while it runs) and
 // adds what only the stream can tell: messages that are not entries, and
-// messages the server counts as deleted.
+// messages the server counts as deleted. Without opts.Keys it trusts the
+// Log's own keys (its Signer's and Config.Keys): an auditor who holds the
+// public key apart from the server passes it instead.
 func (l *Log) VerifyLog(ctx context.Context, a Actor, opts VerifyOptions) (Report, error) {
 	if err := l.authorize(ctx, a, ActionRead); err != nil {
 		return Report{}, fmt.Errorf("verify audit log: %w", err)
+	}
+	if len(opts.Keys) == 0 {
+		for _, k := range l.keys {
+			opts.Keys = append(opts.Keys, k)
+		}
 	}
 	entries, bad, err := l.ReadAll(ctx)
 	if err != nil {

@@ -44,4 +44,4 @@ for wav in "${files[@]}"; do
   id=$(basename "$wav" .wav)
   "$meta/callscribe" ingest -meta "$meta/$id.json" "$wav" 2>/dev/null
 done
-echo "demo: ${#files[@]} calls queued; watch them with 'scripts/callscribe status call-0003' or in the review UI" >&2
+echo "demo: ${#files[@]} calls queued; watch them in the review UI, or with 'scripts/callscribe status call-0003' after 'scripts/callscribe login'" >&2

@@ -8,6 +8,7 @@
 # first run would. Then, exactly as the README says:
 #   scripts/callscribe serve                     (until /healthz answers)
 #   scripts/callscribe ingest ../shared/calls/dev/call-0003.wav   (until transcribed)
+#   scripts/callscribe login -user clinician     (initial password from serve)
 #   scripts/callscribe status call-0003
 # A developer's warm caches hide first-run failures (the sid root once lacked
 # the CA that the module proxy needs); this is the check that they do not.
@@ -68,11 +69,15 @@ echo "freshstart: serve healthy ${healthy}s after a cold start" >&2
 scripts/callscribe ingest -wait 15m ../shared/calls/dev/call-0003.wav >"$work/result.txt"
 first=$(elapsed)
 grep -q '^label: ' "$work/result.txt" || { echo "freshstart: ingest -wait printed no decision:" >&2; cat "$work/result.txt" >&2; exit 1; }
-# status reads a transcript, so it must be audited as the person running it.
+# People's commands go through the web UI as a signed-in person: the
+# clinician account serve created on first start, with its initial password.
+pw=$(awk -F'\t' '$1 == "clinician" {print $3}' "$HOME/.config/callscribe/accounts.json.initial-passwords")
+CALLSCRIBE_PASSWORD=$pw scripts/callscribe login -user clinician >&2
+# status reads a transcript: the server audits the read before it answers.
 scripts/callscribe status call-0003 >"$work/status.txt" 2>&1
 head -n 3 "$work/status.txt" >&2
-if grep -q 'audit event not written' "$work/status.txt" || ! grep -q '^label: ' "$work/status.txt"; then
-  echo "freshstart: status did not show the call with an audited read:" >&2
+if ! grep -q '^label: ' "$work/status.txt" || ! grep -q '^transcript (' "$work/status.txt"; then
+  echo "freshstart: status did not show the clinician the call and its transcript:" >&2
   grep -v '^  \[' "$work/status.txt" >&2
   exit 1
 fi

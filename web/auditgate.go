@@ -20,6 +20,11 @@ const queueObject = "review-queue"
 // see only the state); a clinician's decision is an update of the
 // proposal. Nothing of the call's content enters the events.
 func (s *Server) audited(kind audit.ObjectKind, action audit.Action, h authedHandler) authedHandler {
+	return s.auditedAs(s.pageRefusal(action), kind, action, h)
+}
+
+// auditedAs is audited with the refusal refuse (a page, or JSON for the API).
+func (s *Server) auditedAs(refuse refusal, kind audit.ObjectKind, action audit.Action, h authedHandler) authedHandler {
 	return func(w http.ResponseWriter, r *http.Request, sess *session) {
 		who, id := actor(sess), r.PathValue("id")
 		page := audit.Object{Kind: audit.KindTranscript, ID: id}
@@ -30,7 +35,7 @@ func (s *Server) audited(kind audit.ObjectKind, action audit.Action, h authedHan
 		if kind == audit.KindTranscript {
 			obj = page
 		}
-		s.gated(action, func(status int) []audit.Event {
+		s.gated(refuse, func(status int) []audit.Event {
 			ev, ok := outcomeEvent(who, action, obj, audit.PurposeReview, status)
 			if !ok {
 				return nil
@@ -56,9 +61,14 @@ func reshowsCall(status int) bool {
 // auditedList is audited for a page about many calls (the queue): one
 // read event, on an object named for the page, as there is no one call.
 func (s *Server) auditedList(name string, h authedHandler) authedHandler {
+	return s.auditedListAs(s.pageRefusal(audit.ActionRead), name, h)
+}
+
+// auditedListAs is auditedList with the refusal refuse.
+func (s *Server) auditedListAs(refuse refusal, name string, h authedHandler) authedHandler {
 	return func(w http.ResponseWriter, r *http.Request, sess *session) {
 		obj := audit.Object{Kind: audit.KindDecision, ID: name}
-		s.gated(audit.ActionRead, func(status int) []audit.Event {
+		s.gated(refuse, func(status int) []audit.Event {
 			ev, ok := outcomeEvent(actor(sess), audit.ActionRead, obj, audit.PurposeReview, status)
 			if !ok {
 				return nil
@@ -68,8 +78,23 @@ func (s *Server) auditedList(name string, h authedHandler) authedHandler {
 	}
 }
 
-// gated runs h behind an auditGate that writes events(status) first.
-func (s *Server) gated(action audit.Action, events func(status int) []audit.Event, h authedHandler) authedHandler {
+// refusal answers a request whose audit event could not be written.
+type refusal func(w http.ResponseWriter, sess *session)
+
+// pageRefusal is the UI's refusal page for action.
+func (s *Server) pageRefusal(action audit.Action) refusal {
+	return func(w http.ResponseWriter, sess *session) {
+		note := ""
+		if action != audit.ActionRead {
+			note = "If you submitted a change, it may have been saved: reload the call before trying again."
+		}
+		s.auditUnavailable(w, sess, note)
+	}
+}
+
+// gated runs h behind an auditGate that writes events(status) first and
+// answers with refuse if it cannot.
+func (s *Server) gated(refuse refusal, events func(status int) []audit.Event, h authedHandler) authedHandler {
 	return func(w http.ResponseWriter, r *http.Request, sess *session) {
 		if s.trail() == nil {
 			h(w, r, sess)
@@ -77,13 +102,7 @@ func (s *Server) gated(action audit.Action, events func(status int) []audit.Even
 		}
 		g := &auditGate{ResponseWriter: w, base: w.Header().Clone()}
 		g.record = func(status int) error { return s.appendAudit(r.Context(), events(status)...) }
-		g.refuse = func(w http.ResponseWriter) {
-			note := ""
-			if action != audit.ActionRead {
-				note = "If you submitted a change, it may have been saved: reload the call before trying again."
-			}
-			s.auditUnavailable(w, sess, note)
-		}
+		g.refuse = func(w http.ResponseWriter) { refuse(w, sess) }
 		h(g, r, sess)
 		if !g.decided {
 			g.WriteHeader(http.StatusOK) // an empty answer is still an answer

@@ -25,11 +25,7 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, http.StatusOK, "login.html", map[string]any{"CSRF": tok, "Message": msg, "OIDC": s.oidcLabel()})
 }
 
-// login checks a password behind the sign-in guard: throttled attempts
-// and attempts that find every hashing slot taken are refused before any
-// hash is computed (see throttle.go and hashgate.go). What was typed as
-// the username is logged only when it names an account; otherwise a keyed
-// digest, as it may be a password typed into the wrong field.
+// login is the sign-in form's answer: checkSignIn, then a session.
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
 	if err := r.ParseForm(); err != nil {
@@ -41,7 +37,33 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "the sign-in form expired; reload the page", http.StatusForbidden)
 		return
 	}
-	user, pw := r.PostFormValue("username"), r.PostFormValue("password")
+	acct, refused := s.checkSignIn(r, r.PostFormValue("username"), r.PostFormValue("password"))
+	if refused != nil {
+		if refused.retry != "" {
+			w.Header().Set("Retry-After", refused.retry)
+		}
+		s.loginRefused(w, refused.status, refused.msg)
+		return
+	}
+	s.startSession(w, r, acct)
+}
+
+// signInRefusal is why a sign-in was refused: the status, a fixed message
+// for people, and Retry-After when waiting helps.
+type signInRefusal struct {
+	status int
+	msg    string
+	retry  string
+}
+
+// checkSignIn checks a password behind the sign-in guard, for the form
+// and the API alike: throttled attempts and attempts that find every
+// hashing slot taken are refused before any hash is computed (see
+// throttle.go and hashgate.go); a wrong password is audited. What was
+// typed as the username is logged only when it names an account;
+// otherwise a keyed digest, as it may be a password typed into the wrong
+// field.
+func (s *Server) checkSignIn(r *http.Request, user, pw string) (Account, *signInRefusal) {
 	acct, known := s.cfg.Accounts[user]
 	key, addr := s.signin.account(user), clientAddr(r)
 	lg := s.log.With().Str("addr", addr).Str("user_ref", key.ref()).Logger()
@@ -51,31 +73,27 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	end, wait := s.signin.throttle.begin(key, addr)
 	if end == nil {
 		lg.Debug().Dur("retry_after", wait).Msg("sign-in throttled") // not Warn: free for an attacker to repeat
-		w.Header().Set("Retry-After", retryAfter(wait))
-		s.loginRefused(w, http.StatusTooManyRequests, "Too many failed sign-ins. Wait a few minutes, then try again.")
-		return
+		return acct, &signInRefusal{http.StatusTooManyRequests, "Too many failed sign-ins. Wait a few minutes, then try again.", retryAfter(wait)}
 	}
 	hash := acct.PasswordHash
 	if !known {
 		hash = s.dummyHash
 	}
 	var ok bool
+	var err error
 	if gerr := s.signin.hashes.do(r.Context(), func() { ok, err = CheckPassword(hash, pw) }); gerr != nil {
 		end(attemptAbandoned)
 		lg.Debug().Err(gerr).Msg("sign-in not checked") // as throttled: a flood must not flood the log
-		w.Header().Set("Retry-After", "1")
-		s.loginRefused(w, http.StatusServiceUnavailable, "Sign-in is busy. Try again in a moment.")
-		return
+		return acct, &signInRefusal{http.StatusServiceUnavailable, "Sign-in is busy. Try again in a moment.", "1"}
 	}
 	if err != nil || !ok || !known {
 		end(attemptFailed)
 		lg.Warn().Err(err).Msg("sign-in refused")
 		s.auditSignInRefused(r, acct, known)
-		s.loginRefused(w, http.StatusUnauthorized, "Wrong username or password.")
-		return
+		return acct, &signInRefusal{status: http.StatusUnauthorized, msg: "Wrong username or password."}
 	}
 	end(attemptSucceeded)
-	s.startSession(w, r, acct)
+	return acct, nil
 }
 
 // startSession signs acct in and records it. A sign-in the trail cannot

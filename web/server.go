@@ -13,6 +13,10 @@
 // administrative calls (never clinical or uncertain ones) with NHS
 // numbers, phone numbers, dates and postcodes redacted, as the privacy
 // notice allows.
+//
+// People's command-line tasks (callscribe status, sar, audit, object) use
+// the JSON API under /api/v1/ (api.go): the same accounts, roles and
+// fail-closed audit, authenticated by bearer tokens only, never cookies.
 package web
 
 import (
@@ -30,6 +34,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/callscribe/callscribe/pipeline"
+	"github.com/callscribe/callscribe/retention"
 	"github.com/callscribe/callscribe/review"
 )
 
@@ -71,6 +76,21 @@ type Config struct {
 	// Backlog, if set, says on the queue page how many calls are still
 	// being transcribed or waiting for it.
 	Backlog Backlog
+	// Calls is what the API reads about calls; nil: the review store's
+	// pipeline client.
+	Calls CallStates
+	// Exporter, if set, answers subject access requests on the API (DPO).
+	Exporter Exporter
+	// AuditReader, if set, answers audit verify and query on the API
+	// (auditor, DPO). It must record each read in the trail before it
+	// reads, as an *audit.Log with a Signer does.
+	AuditReader AuditReader
+	// Objector honours objections from the call page and the API; nil:
+	// retention.Eraser on the review store's pipeline.
+	Objector Objector
+	// APITokenIdle ends an API token left unused this long; 0 means
+	// DefaultAPITokenIdle.
+	APITokenIdle time.Duration
 }
 
 // Server serves the review UI.
@@ -85,6 +105,9 @@ type Server struct {
 	dummyHash string
 	oidc      *oidcLogin
 	signin    *signInGuard
+	// apiTokens are the API's bearer tokens: sessions of their own kind,
+	// never accepted as a cookie (and cookies never accepted by the API).
+	apiTokens *sessions
 }
 
 // New builds the UI server.
@@ -98,6 +121,15 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.APITokenIdle == 0 {
+		cfg.APITokenIdle = DefaultAPITokenIdle
+	}
+	if cfg.Calls == nil {
+		cfg.Calls = cfg.Store.Pipeline()
+	}
+	if cfg.Objector == nil {
+		cfg.Objector = retention.Eraser{Pipeline: cfg.Store.Pipeline(), Review: cfg.Store}
+	}
 	t, err := template.New("").Funcs(funcs).ParseFS(templateFS, "templates/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("web: templates: %w", err)
@@ -108,9 +140,10 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{
 		cfg: cfg, store: cfg.Store, tmpl: t, dummyHash: dummy,
-		log:      cfg.Log.With().Str("component", "web").Logger(),
-		sessions: &sessions{m: map[[32]byte]*session{}, idle: cfg.IdleTimeout, max: maxSession, clock: cfg.Now},
-		signin:   newSignInGuard(cfg.Now),
+		log:       cfg.Log.With().Str("component", "web").Logger(),
+		sessions:  &sessions{m: map[[32]byte]*session{}, idle: cfg.IdleTimeout, max: maxSession, clock: cfg.Now},
+		signin:    newSignInGuard(cfg.Now),
+		apiTokens: &sessions{m: map[[32]byte]*session{}, idle: cfg.APITokenIdle, max: maxSession, clock: cfg.Now},
 	}
 	if cfg.OIDC != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -142,6 +175,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /calls/{id}/reject", s.authed(s.audited(audit.KindProposal, audit.ActionUpdate, s.reject)))
 	mux.HandleFunc("POST /calls/{id}/triage", s.authed(s.audited(audit.KindDecision, audit.ActionUpdate, s.triage)))
 	mux.HandleFunc("POST /calls/{id}/object", s.authed(s.object))
+	mux.HandleFunc("GET /account/api-token", s.authed(s.apiTokenPage))
+	mux.HandleFunc("POST /account/api-token", s.authed(s.mintAPIToken))
+	s.apiRoutes(mux)
 	return s.secureHeaders(mux)
 }
 

@@ -26,7 +26,11 @@ func TestHelpNamesFlagsAndTheirEnvironmentVariables(t *testing.T) {
 		"serve":      {"-model  [CALLSCRIBE_MODEL]", "-workers  [CALLSCRIBE_WORKERS]", "-nats  [CALLSCRIBE_NATS]", "-data  [CALLSCRIBE_DATA]"},
 		"transcribe": {"-model  [CALLSCRIBE_MODEL]", "-format  [CALLSCRIBE_FORMAT]", "-threads  [CALLSCRIBE_THREADS]"},
 		"ingest":     {"-nats  [CALLSCRIBE_NATS]", "-meta  [CALLSCRIBE_META]", "-wait  [CALLSCRIBE_WAIT]"},
-		"status":     {"-nats  [CALLSCRIBE_NATS]", "-format  [CALLSCRIBE_FORMAT]"},
+		"status":     {"-web-url  [CALLSCRIBE_WEB_URL]", "-api-token-file  [CALLSCRIBE_API_TOKEN_FILE]", "-format  [CALLSCRIBE_FORMAT]", "-all  [CALLSCRIBE_ALL]"},
+		"login":      {"-web-url  [CALLSCRIBE_WEB_URL]", "-user  [CALLSCRIBE_USER]", "-token-stdin  [CALLSCRIBE_TOKEN_STDIN]", "CALLSCRIBE_PASSWORD"},
+		"logout":     {"-api-token-file  [CALLSCRIBE_API_TOKEN_FILE]"},
+		"sar":        {"-nhs-number  [CALLSCRIBE_NHS_NUMBER]", "-out  [CALLSCRIBE_OUT]", "-web-url  [CALLSCRIBE_WEB_URL]"},
+		"object":     {"-reason  [CALLSCRIBE_REASON]", "-web-url  [CALLSCRIBE_WEB_URL]"},
 		"classify":   {"-rules  [CALLSCRIBE_RULES]"},
 	}
 	for name, flags := range want {

@@ -5,8 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"strconv"
+	"net/url"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -16,6 +15,7 @@ import (
 	"github.com/callscribe/callscribe/retention"
 	"github.com/callscribe/callscribe/review"
 	"github.com/callscribe/callscribe/roles"
+	"github.com/callscribe/callscribe/web"
 )
 
 // retentionFlags set the records-management periods of the privacy notice.
@@ -56,44 +56,40 @@ func serveObjections(ctx context.Context, client *pipeline.Client, store *review
 			return
 		}
 		m.objections.Inc()
-		by := audit.Actor{User: o.By, Role: roles.System}
+		by := audit.Actor{User: o.By, Role: roles.System} // by: set by the web (the signed-in person) or the recorder, the only identities that may publish objections
 		appendAll(ctx, m.trail, logger, e.AuditEvents(by, audit.PurposeObjection)...)
 	})
 }
 
-// cmdObject records a caller's objection to recording: the call's
-// recording and everything derived from it are erased, and the call is
-// refused if it is submitted again.
+// cmdObject records a caller's objection to recording through the web
+// UI's API, as the signed-in person (clinicians and admin staff): the
+// call's recording and everything derived from it are erased, and the
+// call is refused if it is submitted again.
 func cmdObject(ctx context.Context, args []string, stdout io.Writer) error {
-	var nf natsFlags
-	fs := newFlags("object", "CALL-ID -by STAFF [-reason TEXT]")
-	nf.register(fs, "nats://"+pipeline.DefaultHost+":"+strconv.Itoa(pipeline.DefaultPort))
-	by := fs.String("by", "", "who recorded the objection (staff ID); required")
+	var af apiFlags
+	fs := newFlags("object", "CALL-ID [-reason TEXT]")
+	af.register(fs, false)
 	reason := fs.String("reason", "", "why, in a few words; no call content")
-	timeout := fs.Duration("timeout", 30*time.Second, "how long to wait for the serving process to confirm")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
 		return usageError{fmt.Errorf("object: give exactly one call ID")}
 	}
-	o := pipeline.Objection{CallID: fs.Arg(0), By: *by, Reason: *reason}
-	if err := o.Validate(); err != nil {
-		return usageError{err}
+	id := fs.Arg(0)
+	if !pipeline.ValidID(id) {
+		return usageError{fmt.Errorf("object: %q is not a call ID", id)}
 	}
-	logger := newLogger(os.Stderr)
-	client, err := nf.connect(ctx, "callscribe-object", logger)
+	c, err := af.client()
 	if err != nil {
 		return err
 	}
-	defer client.Close()
-	ctx, cancel := context.WithTimeout(ctx, *timeout)
-	defer cancel()
-	e, err := client.SendObjection(ctx, o)
-	if err != nil {
-		return err
+	var v web.ObjectionView
+	if err := c.call(ctx, "POST", "/api/v1/calls/"+url.PathEscape(id)+"/objection", map[string]string{"reason": *reason}, &v); err != nil {
+		return fmt.Errorf("object %s: %w", id, err)
 	}
+	e := v.Erasure
 	fmt.Fprintf(stdout, "%s: objection recorded by %s; erased: recording %t, %d queued, %d results, %d dead letters\n",
-		o.CallID, o.By, e.Recording, e.Queued, e.Results, e.Failed)
+		id, v.By, e.Recording, e.Queued, e.Results, e.Failed)
 	return nil
 }

@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -29,59 +31,48 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// serve without the worker role needs no Whisper: the objection and
-// retention roles run on their own, and 'callscribe object' reaches them.
+// serve without the worker role needs no Whisper: the web, objection and
+// retention roles run on their own, and 'callscribe object' and 'sar'
+// reach the erasure and the export through the web UI's API, as the
+// signed-in person, never through NATS.
 func TestServeRolesObjectCommandErasesQueuedCall(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	port, mport := freePort(t), freePort(t)
+	port, mport, wport := freePort(t), freePort(t), freePort(t)
 	url := "nats://127.0.0.1:" + strconv.Itoa(port)
 	maddr := "127.0.0.1:" + strconv.Itoa(mport)
-	done := make(chan error, 1)
-	go func() {
-		done <- cmdServe(ctx, []string{"-roles", "objections,retention", "-web", "", "-data", t.TempDir(),
-			"-port", strconv.Itoa(port), "-metrics", maddr, "-audit-key", filepath.Join(t.TempDir(), "audit.key")}, &bytes.Buffer{})
-	}()
-	var c *pipeline.Client
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		var err error
-		cctx, ccancel := context.WithTimeout(ctx, time.Second)
-		c, err = pipeline.Connect(cctx, url)
-		ccancel()
-		if err == nil {
-			if _, err = c.JetStream().KeyValue(ctx, pipeline.BucketState); err == nil {
-				break
-			}
-			c.Close()
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("serve did not come up: %v", err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	defer c.Close()
-
-	if _, err := c.Ingest(ctx, meta("obj-cli-1"), strings.NewReader("RIFF audio bytes")); err != nil {
+	webURL := "http://127.0.0.1:" + strconv.Itoa(wport)
+	accounts := filepath.Join(t.TempDir(), "accounts.json")
+	data, _ := json.Marshal(testAccounts(t))
+	if err := os.WriteFile(accounts, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var out bytes.Buffer
-	if err := cmdObject(ctx, []string{"-nats", url, "obj-cli-1"}, &out); err == nil || !errors.As(err, new(usageError)) {
-		t.Errorf("object without -by: %v, want a usage error", err)
+	creds := filepath.Join(t.TempDir(), "nats")
+	done := make(chan error, 1)
+	go func() {
+		done <- cmdServe(ctx, []string{"-roles", "web,objections,retention", "-web", "127.0.0.1:" + strconv.Itoa(wport),
+			"-web-accounts", accounts, "-data", t.TempDir(), "-port", strconv.Itoa(port), "-metrics", maddr,
+			"-audit-key", filepath.Join(t.TempDir(), "audit.key"), "-credentials", creds}, &bytes.Buffer{})
+	}()
+	// The test submits as the call recorder and looks as the web component.
+	c := waitForServe(ctx, t, url, webURL, creds, pipeline.IdentityWeb)
+	defer c.Close()
+	rec := waitForServe(ctx, t, url, webURL, creds, pipeline.IdentityRecorder)
+	defer rec.Close()
+
+	if _, err := rec.Ingest(ctx, meta("obj-cli-1"), strings.NewReader("RIFF audio bytes")); err != nil {
+		t.Fatal(err)
 	}
-	var err error
-	for range 50 { // the objection role subscribes asynchronously
-		out.Reset()
-		if err = cmdObject(ctx, []string{"-nats", url, "-by", "h-042", "-reason", "call back without recording", "obj-cli-1"}, &out); err == nil {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
+	if code, _, errOut := runCLI(t, "object", "obj-cli-1"); code != 1 || !strings.Contains(errOut, "not signed in: run 'callscribe login'") {
+		t.Errorf("object before signing in: exit %d, %s", code, errOut)
 	}
-	if err != nil {
-		t.Fatalf("object: %v", err)
+	signIn(t, webURL, "h-042")
+	if code, _, errOut := runCLI(t, "object", "-by", "someone-else", "obj-cli-1"); code != 2 || !strings.Contains(errOut, "-by") {
+		t.Errorf("object -by: exit %d, %s; want the flag refused", code, errOut)
 	}
-	if !strings.Contains(out.String(), "recording true, 1 queued") {
-		t.Errorf("object printed %q, want the recording and the queued call erased", out.String())
+	code, out, errOut := runCLI(t, "object", "-reason", "call back without recording", "obj-cli-1")
+	if code != 0 || !strings.Contains(out, "objection recorded by h-042; erased: recording true, 1 queued") {
+		t.Fatalf("object: exit %d\n%s%s", code, out, errOut)
 	}
 	st, err := c.State(ctx, "obj-cli-1")
 	if err != nil || st.State != pipeline.StateObjected || st.By != "h-042" {
@@ -91,7 +82,7 @@ func TestServeRolesObjectCommandErasesQueuedCall(t *testing.T) {
 		t.Errorf("recording after objection: %v", err)
 	}
 
-	// The objection is in the audit trail, without content.
+	// The objection is in the audit trail under the signed-in name.
 	trail, err := audit.Bind(ctx, c, audit.Config{})
 	if err != nil {
 		t.Fatal(err)
@@ -104,23 +95,30 @@ func TestServeRolesObjectCommandErasesQueuedCall(t *testing.T) {
 		t.Errorf("audit entries for the objection: %+v", entries)
 	}
 
-	// A subject access export as the DPO: the queued call's recording is in
-	// it, and the export is in the audit trail.
+	// A subject access export: refused to admin staff, made for the DPO,
+	// with the queued call's recording in it and the export in the trail.
 	sm := meta("sar-1")
 	sm.NHSNumber = "9434765919"
-	if _, err := c.Ingest(ctx, sm, strings.NewReader("RIFF sar audio")); err != nil {
+	if _, err := rec.Ingest(ctx, sm, strings.NewReader("RIFF sar audio")); err != nil {
 		t.Fatal(err)
 	}
 	zipPath := filepath.Join(t.TempDir(), "sar.zip")
-	out.Reset()
-	if err := cmdSAR(ctx, []string{"-nats", url, "-nhs-number", "943 476 5919", "-out", zipPath, "-as", "dpo.jones",
-		"-audit-key", filepath.Join(t.TempDir(), "dpo-audit.key")}, &out); err != nil {
-		t.Fatalf("sar: %v", err)
+	if code, _, errOut := runCLI(t, "sar", "-nhs-number", "9434765919", "-out", zipPath); code != 1 ||
+		!strings.Contains(errOut, "your role admin may not export") {
+		t.Errorf("sar as admin: exit %d, %s", code, errOut)
 	}
-	if !strings.Contains(out.String(), "1 call(s) exported") {
-		t.Errorf("sar printed %q", out.String())
+	if _, err := os.Stat(zipPath); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a refused export left %s: %v", zipPath, err)
 	}
-	if err := cmdSAR(ctx, []string{"-nats", url, "-nhs-number", "9434765919", "-out", zipPath}, &out); err == nil {
+	signIn(t, webURL, "dpo.jones")
+	code, out, errOut = runCLI(t, "sar", "-nhs-number", "943 476 5919", "-out", zipPath)
+	if code != 0 || !strings.Contains(out, "1 call(s) exported") {
+		t.Fatalf("sar: exit %d\n%s%s", code, out, errOut)
+	}
+	if zipData, err := os.ReadFile(zipPath); err != nil || !bytes.HasPrefix(zipData, []byte("PK")) {
+		t.Errorf("export file: %v, want a zip", err)
+	}
+	if code, _, _ := runCLI(t, "sar", "-nhs-number", "9434765919", "-out", zipPath); code == 0 {
 		t.Error("sar overwrote an existing export")
 	}
 	entries, err = trail.Query(ctx, audit.Actor{User: "test", Role: roles.Auditor}, audit.Filter{ObjectID: "sar-1", Action: audit.ActionExport})
@@ -128,7 +126,8 @@ func TestServeRolesObjectCommandErasesQueuedCall(t *testing.T) {
 		t.Errorf("audit of the export: %+v, %v", entries, err)
 	}
 
-	// The metrics count the objection; the health check passes.
+	// The metrics count the objection (the web passed it on to the
+	// objections component on the bus); the health check passes.
 	resp, err := http.Get("http://" + maddr + "/metrics")
 	if err != nil {
 		t.Fatal(err)
@@ -140,15 +139,47 @@ func TestServeRolesObjectCommandErasesQueuedCall(t *testing.T) {
 			t.Errorf("/metrics lacks %q", want)
 		}
 	}
-	out.Reset()
-	if err := cmdHealth(ctx, []string{"-metrics", maddr}, &out); err != nil || !strings.Contains(out.String(), "ok") {
-		t.Errorf("health: %q, %v", out.String(), err)
+	var hout bytes.Buffer
+	if err := cmdHealth(ctx, []string{"-metrics", maddr}, &hout); err != nil || !strings.Contains(hout.String(), "ok") {
+		t.Errorf("health: %q, %v", hout.String(), err)
 	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("serve: %v", err)
 	}
-	if err := cmdHealth(context.Background(), []string{"-metrics", maddr}, &out); err == nil {
+	if err := cmdHealth(context.Background(), []string{"-metrics", maddr}, &hout); err == nil {
 		t.Error("health passed after serve stopped")
+	}
+}
+
+// waitForServe waits until serve's NATS server has the streams and its web
+// UI answers, and returns a client of the test's own on the server.
+// waitForServe connects as identity (its seed from the folder serve makes
+// them in) once serve has laid out the streams and its web UI answers.
+func waitForServe(ctx context.Context, t *testing.T, url, webURL, credsDir, identity string) *pipeline.Client {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var c *pipeline.Client
+		creds, err := pipeline.LoadCredentials(credsDir)
+		if err == nil {
+			cctx, ccancel := context.WithTimeout(ctx, time.Second)
+			c, err = pipeline.Connect(cctx, url, pipeline.WithIdentity(creds, identity))
+			ccancel()
+		}
+		if err == nil {
+			if _, err = c.State(ctx, "probe-1"); err == nil || errors.Is(err, pipeline.ErrNotFound) {
+				var resp *http.Response
+				if resp, err = http.Get(webURL + "/login"); err == nil {
+					resp.Body.Close()
+					return c
+				}
+			}
+			c.Close()
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not come up: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }

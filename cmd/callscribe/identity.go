@@ -5,10 +5,10 @@ import (
 	"os/user"
 )
 
-// whoami is who runs the command, the default of -as for the audit trail:
-// $USER when set, else the account of the process's user ID. A service
-// manager, a container or `env -i` often sets no USER, and an audit event
-// without a user is refused, so the read it would record is refused too.
+// whoami is who runs the command, the default account name of 'login
+// -user' (the password decides who it is): $USER when set, else the
+// account of the process's user ID (a service manager, a container or
+// `env -i` often sets no USER).
 func whoami() string {
 	if u := os.Getenv("USER"); u != "" {
 		return u

@@ -102,7 +102,6 @@ func TestNATSFlagsServerList(t *testing.T) {
 // not only what the NATS client saw; the password in the URL stays hidden.
 func TestNoServerAnsweringSaysWhatToDo(t *testing.T) {
 	for _, args := range [][]string{
-		{"status", "-nats", "nats://svc:s3cret@127.0.0.1:1", "call-0003"},
 		{"ingest", "-nats", "nats://svc:s3cret@127.0.0.1:1", "call-0003.wav"},
 	} {
 		code, _, stderr := runCLI(t, args...)

@@ -88,6 +88,7 @@ func (f *webFlags) start(ctx context.Context, store *review.Store, trail *audit.
 	}
 	wcfg := web.Config{Store: store, Accounts: accts, Log: logger, IdleTimeout: f.idle, InsecureCookies: f.insecureCookies, Audit: trail,
 		Backlog: store.Pipeline()}
+	wireAPI(&wcfg, store, trail)
 	if f.oidc.Issuer != "" {
 		oc := f.oidc
 		oc.RoleMap = map[string]string{}

@@ -6,27 +6,25 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
+	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
-	"github.com/rs/zerolog"
-
-	"github.com/callscribe/callscribe/audit"
 	"github.com/callscribe/callscribe/pipeline"
-	"github.com/callscribe/callscribe/roles"
+	"github.com/callscribe/callscribe/web"
 )
 
+// cmdStatus shows calls as the web UI's API answers them for the signed-in
+// person: the state for every role; the transcript and decision only for
+// clinicians, and only once the server has audited the read.
 func cmdStatus(ctx context.Context, args []string, stdout io.Writer) error {
-	var nf natsFlags
+	var af apiFlags
 	fs := newFlags("status", "[flags] CALL-ID... | -all")
-	nf.register(fs, "nats://"+pipeline.DefaultHost+":4222")
+	af.register(fs, false)
 	format := fs.String("format", "text", "text (state, decision, timestamped transcript) or json")
 	all := fs.Bool("all", false, "instead of named calls, list what the pipeline is doing: calls being transcribed (stage, since, attempts, worker), the backlog, recent failures")
 	failedWithin := fs.Duration("failed-within", 24*time.Hour, "with -all: count the calls that failed within this long")
-	auditKey := auditKeyFlag(fs)
-	as := fs.String("as", whoami(), "who is reading (your user name), for the audit trail")
-	role := fs.String("as-role", roles.Clinician, "your role, for the audit trail (what you can read is decided by your NATS credentials)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -38,46 +36,19 @@ func cmdStatus(ctx context.Context, args []string, stdout io.Writer) error {
 	case *format != "text" && *format != "json":
 		return usageError{fmt.Errorf("-format %q: want text or json", *format)}
 	}
-	logger := newLogger(os.Stderr)
-	client, err := nf.connect(ctx, "callscribe-status", logger)
+	c, err := af.client()
 	if err != nil {
 		return err
 	}
-	defer client.Close()
 	if *all {
-		// States only, no content: nothing to audit.
-		return showOverview(ctx, client, *format, *failedWithin, stdout)
+		return showOverview(ctx, c, *format, *failedWithin, stdout)
 	}
-	// Reading a transcript is audited; without an audit trail to write to
-	// (credentials that may append to it, a signing key), status shows the
-	// state and decision only. Clinicians read transcripts in the review UI,
-	// which audits every page.
-	trail, err := openAudit(ctx, client, *auditKey, 0, logger)
-	if err != nil {
-		logger.Warn().Err(err).Msg("audit trail not writable: transcripts are not shown")
-		trail = nil
-	}
-	who := audit.Actor{User: *as, Role: *role}
 	for _, id := range fs.Args() {
-		if err := showCall(ctx, client, id, *format, stdout, auditRead(ctx, trail, logger, who, id)); err != nil {
+		if err := showCallAPI(ctx, c, id, *format, stdout); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// auditRead records the read of a call's transcript before it happens and
-// reports whether it did: a read that cannot be audited does not happen.
-func auditRead(ctx context.Context, trail *audit.Log, logger zerolog.Logger, who audit.Actor, id string) bool {
-	if trail == nil {
-		return false
-	}
-	e := audit.Allow(who, audit.ActionRead, audit.Object{Kind: audit.KindTranscript, ID: id}, audit.PurposeDirectCare)
-	if _, err := trail.Append(ctx, e); err != nil {
-		logger.Error().Err(err).Str("call_id", id).Msg("audit event not written: transcript not shown")
-		return false
-	}
-	return true
 }
 
 // callView is everything known about one call.
@@ -95,33 +66,49 @@ type callView struct {
 	Failure *pipeline.FailedMessage `json:"failure,omitempty"`
 }
 
-// showCall prints a call; content (transcript, dead letter) only when
-// withContent, i.e. when the read is audited.
-func showCall(ctx context.Context, c *pipeline.Client, id, format string, w io.Writer, withContent bool) error {
+// showCallAPI prints a call as the server shows it to the signed-in person.
+func showCallAPI(ctx context.Context, c *apiClient, id, format string, w io.Writer) error {
+	var cv web.CallView
+	err := c.call(ctx, "GET", "/api/v1/calls/"+url.PathEscape(id), nil, &cv)
+	var ref *apiRefusal
+	if errors.As(err, &ref) && ref.status == http.StatusNotFound {
+		return errNoSuchCall(id)
+	}
+	if err != nil {
+		return fmt.Errorf("status %s: %w", id, err)
+	}
+	v := callView{ID: id, State: cv.State, Ahead: cv.Ahead, At: cv.At, Result: cv.Result, Failure: cv.Failure}
+	v.Summary = describe(v.State, v.Ahead, v.At)
+	return printCall(w, v, format)
+}
+
+func errNoSuchCall(id string) error {
+	return fmt.Errorf("no call with ID %q was ever received by the pipeline. Check the ID (ingest names a call after "+
+		"its file, without .wav, unless given -id or -meta); 'callscribe status -all' lists the calls queued and being "+
+		"transcribed, and the review UI those transcribed", id)
+}
+
+// showCall prints a call's state as a service reads it on the bus (ingest
+// -wait, run by the recorder, not by a person): never its content, which
+// people read through the web UI's audited API.
+func showCall(ctx context.Context, c *pipeline.Client, id, format string, w io.Writer, _ bool) error {
 	v := callView{ID: id, At: time.Now().UTC()}
 	var err error
 	v.State, err = c.State(ctx, id)
 	if errors.Is(err, pipeline.ErrNotFound) {
-		return fmt.Errorf("no call with ID %q was ever received by the pipeline. Check the ID (ingest names a call after "+
-			"its file, without .wav, unless given -id or -meta); 'callscribe status -all' lists the calls queued and being "+
-			"transcribed, and the review UI those transcribed", id)
+		return errNoSuchCall(id)
 	}
 	if err != nil {
 		return fmt.Errorf("status %s: %w", id, err)
 	}
 	v.Ahead = queuePosition(ctx, c, id, v.State)
 	v.Summary = describe(v.State, v.Ahead, v.At)
-	switch {
-	case !withContent:
-	case v.State.State == pipeline.StateTranscribed:
-		if v.Result, err = c.Result(ctx, id); err != nil {
-			return fmt.Errorf("status %s: result: %w", id, err)
-		}
-	case v.State.State == pipeline.StateFailed:
-		if v.Failure, err = c.Failure(ctx, id); err != nil && !errors.Is(err, pipeline.ErrNotFound) {
-			return fmt.Errorf("status %s: failure: %w", id, err)
-		}
-	}
+	return printCall(w, v, format)
+}
+
+// printCall writes v as text or JSON; content only where v holds it.
+func printCall(w io.Writer, v callView, format string) error {
+	id := v.ID
 	if format == "json" {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")

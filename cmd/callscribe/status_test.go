@@ -15,6 +15,7 @@ import (
 	"github.com/callscribe/callscribe/audit"
 	"github.com/callscribe/callscribe/internal/natstest"
 	"github.com/callscribe/callscribe/pipeline"
+	"github.com/callscribe/callscribe/roles"
 	"github.com/callscribe/callscribe/transcribe"
 )
 
@@ -58,11 +59,10 @@ func startHeld(ctx context.Context, t *testing.T, c *pipeline.Client, worker str
 	return p
 }
 
-// statusCLI runs 'callscribe status' against url and returns its output.
-func statusCLI(t *testing.T, url string, args ...string) (code int, stdout, stderr string) {
+// statusCLI runs 'callscribe status' as the signed-in person.
+func statusCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	all := append([]string{"status", "-nats", url, "-audit-key", filepath.Join(t.TempDir(), "audit.key")}, args...)
-	return runCLI(t, all...)
+	return runCLI(t, append([]string{"status"}, args...)...)
 }
 
 // One call being transcribed, two queued behind it: 'status ID' says
@@ -72,7 +72,7 @@ func TestStatusShowsStagesAndBacklog(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	c, _ := natstest.Pipeline(t, zerolog.Nop())
-	url := c.Conn().ConnectedUrl()
+	signIn(t, startWeb(t, c, nil), "h-042")
 	p := startHeld(ctx, t, c, "w-test", "busy-1", "wait-1", "wait-2")
 	defer close(p.release)
 	<-p.at
@@ -81,18 +81,18 @@ func TestStatusShowsStagesAndBacklog(t *testing.T) {
 		return err == nil && st.Stage == pipeline.StageTranscribing
 	})
 
-	checkOutput(t, url, []string{"busy-1"}, "call busy-1: transcribing for ", ", stage transcribing for ", ", attempt 1, worker w-test")
-	checkOutput(t, url, []string{"wait-2"}, "call wait-2: queued for ", "(received ", ", 1 call ahead of it")
-	checkOutput(t, url, []string{"-all"}, "1 call being transcribed:", "busy-1", "transcribing", "w-test",
+	checkOutput(t, []string{"busy-1"}, "call busy-1: transcribing for ", ", stage transcribing for ", ", attempt 1, worker w-test")
+	checkOutput(t, []string{"wait-2"}, "call wait-2: queued for ", "(received ", ", 1 call ahead of it")
+	checkOutput(t, []string{"-all"}, "1 call being transcribed:", "busy-1", "transcribing", "w-test",
 		"2 calls queued, the oldest (wait-1) received ", "No call failed in the last 24h.")
 
-	_, out, _ := statusCLI(t, url, "-format", "json", "wait-2")
+	_, out, _ := statusCLI(t, "-format", "json", "wait-2")
 	var v callView
 	if err := json.Unmarshal([]byte(out), &v); err != nil || v.State.State != pipeline.StateReceived ||
 		v.Ahead == nil || *v.Ahead != 1 || !strings.HasPrefix(v.Summary, "queued for ") || v.State.ReceivedAt.IsZero() {
 		t.Errorf("status -format json wait-2: %v\n%s", err, out)
 	}
-	_, out, _ = statusCLI(t, url, "-all", "-format", "json")
+	_, out, _ = statusCLI(t, "-all", "-format", "json")
 	var ov pipeline.Overview
 	if err := json.Unmarshal([]byte(out), &ov); err != nil || len(ov.InFlight) != 1 || ov.InFlight[0].ID != "busy-1" ||
 		ov.InFlight[0].Stage != pipeline.StageTranscribing || ov.Queued != 2 || ov.OldestQueuedID != "wait-1" {
@@ -101,9 +101,9 @@ func TestStatusShowsStagesAndBacklog(t *testing.T) {
 }
 
 // checkOutput runs status with args and checks it succeeds and says wants.
-func checkOutput(t *testing.T, url string, args []string, wants ...string) {
+func checkOutput(t *testing.T, args []string, wants ...string) {
 	t.Helper()
-	code, out, errOut := statusCLI(t, url, args...)
+	code, out, errOut := statusCLI(t, args...)
 	for _, want := range wants {
 		if code != 0 || !strings.Contains(out, want) {
 			t.Errorf("status %v: exit %d, no %q in:\n%s%s", args, code, want, out, errOut)
@@ -115,17 +115,17 @@ func checkOutput(t *testing.T, url string, args []string, wants ...string) {
 // to find the calls there are; a known one (the control) is shown.
 func TestStatusOfUnknownCall(t *testing.T) {
 	c, _ := natstest.Pipeline(t, zerolog.Nop())
-	url := c.Conn().ConnectedUrl()
+	signIn(t, startWeb(t, c, nil), "h-042")
 	if _, err := c.Ingest(context.Background(), meta("known-1"), strings.NewReader("RIFF audio")); err != nil {
 		t.Fatal(err)
 	}
-	checkOutput(t, url, []string{"known-1"}, "call known-1: queued for ")
-	code, _, stderr := statusCLI(t, url, "nosuchcall")
+	checkOutput(t, []string{"known-1"}, "call known-1: queued for ")
+	code, _, stderr := statusCLI(t, "nosuchcall")
 	if code != 1 || !strings.Contains(stderr, `no call with ID "nosuchcall" was ever received`) ||
 		!strings.Contains(stderr, "callscribe status -all") || strings.Contains(stderr, "not found") {
 		t.Errorf("status nosuchcall: exit %d, stderr:\n%s", code, stderr)
 	}
-	if code, _, stderr := statusCLI(t, url, "-all", "known-1"); code != 2 || !strings.Contains(stderr, "no call IDs") {
+	if code, _, stderr := statusCLI(t, "-all", "known-1"); code != 2 || !strings.Contains(stderr, "no call IDs") {
 		t.Errorf("status -all with an ID: exit %d, stderr:\n%s", code, stderr)
 	}
 }
@@ -141,17 +141,19 @@ func waitFor(t *testing.T, cond func() bool) {
 	}
 }
 
-// status shows a transcript only once its read is in the audit trail: with
-// a reader the trail refuses (no user name), the state and decision are
-// shown and the transcript is not; with a named reader (the control), it is.
-func TestStatusShowsTranscriptOnlyWhenTheReadIsAudited(t *testing.T) {
+// status goes through the web UI as the signed-in person: a clinician
+// sees the transcript, and the read is in the trail under their name
+// before it is shown; admin staff see the state only; a flag naming
+// someone else is no longer there to be believed.
+func TestStatusShowsTranscriptToClinicianAndAuditsTheRead(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	c, _ := natstest.Pipeline(t, zerolog.Nop())
-	url := c.Conn().ConnectedUrl()
-	if _, err := audit.Open(ctx, c, audit.Config{Signer: mustKey(t)}); err != nil { // serve makes the trail
+	trail, err := audit.Open(ctx, c, audit.Config{Signer: mustKey(t)})
+	if err != nil {
 		t.Fatal(err)
 	}
+	webURL := startWeb(t, c, trail)
 	p := startHeld(ctx, t, c, "w-audit", "read-1")
 	<-p.at
 	close(p.release)
@@ -159,13 +161,26 @@ func TestStatusShowsTranscriptOnlyWhenTheReadIsAudited(t *testing.T) {
 		st, err := c.State(ctx, "read-1")
 		return err == nil && st.State == pipeline.StateTranscribed
 	})
-	code, out, _ := statusCLI(t, url, "-as", "", "read-1")
-	if code != 0 || !strings.Contains(out, "call read-1: transcribed") || strings.Contains(out, "transcript (") {
-		t.Errorf("unauditable read: exit %d, want the state without the transcript:\n%s", code, out)
+	if code, _, errOut := statusCLI(t, "read-1"); code != 1 || !strings.Contains(errOut, "not signed in: run 'callscribe login'") {
+		t.Errorf("status before signing in: exit %d, %s", code, errOut)
 	}
-	code, out, _ = statusCLI(t, url, "-as", "dr.khan", "read-1")
+	signIn(t, webURL, "h-042")
+	code, out, errOut := statusCLI(t, "read-1")
+	if code != 0 || !strings.Contains(out, "call read-1: transcribed") || strings.Contains(out, "transcript (") {
+		t.Errorf("admin: exit %d, want the state without the transcript:\n%s%s", code, out, errOut)
+	}
+	signIn(t, webURL, "dr.khan")
+	code, out, errOut = statusCLI(t, "read-1")
 	if code != 0 || !strings.Contains(out, "transcript (held (test double)") {
-		t.Errorf("audited read: exit %d, want the transcript:\n%s", code, out)
+		t.Errorf("clinician: exit %d, want the transcript:\n%s%s", code, out, errOut)
+	}
+	reads, err := trail.Query(ctx, audit.Actor{User: "test", Role: roles.Auditor}, audit.Filter{ObjectID: "read-1", Action: audit.ActionRead})
+	if err != nil || len(reads) != 2 || reads[0].Event.User != "h-042" || reads[0].Event.Object.Kind != audit.KindDecision ||
+		reads[1].Event.User != "dr.khan" || reads[1].Event.Object.Kind != audit.KindTranscript {
+		t.Errorf("reads in the trail: %+v %v; want admin's decision read, then the clinician's transcript read", reads, err)
+	}
+	if code, _, errOut := statusCLI(t, "-as", "eve", "read-1"); code != 2 || !strings.Contains(errOut, "-as") {
+		t.Errorf("status -as eve: exit %d, %s; want the flag refused", code, errOut)
 	}
 }
 

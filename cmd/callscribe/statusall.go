@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/url"
 	"text/tabwriter"
 	"time"
 
@@ -13,8 +14,9 @@ import (
 
 // showOverview prints what the pipeline is doing (status -all): the calls
 // being transcribed, the backlog and the failures within failedWithin.
-func showOverview(ctx context.Context, c *pipeline.Client, format string, failedWithin time.Duration, w io.Writer) error {
-	ov, err := c.Overview(ctx, time.Now().Add(-failedWithin).UTC())
+func showOverview(ctx context.Context, c *apiClient, format string, failedWithin time.Duration, w io.Writer) error {
+	var ov pipeline.Overview
+	err := c.call(ctx, "GET", "/api/v1/calls?failed_within="+url.QueryEscape(failedWithin.String()), nil, &ov)
 	if err != nil {
 		return fmt.Errorf("status -all: %w", err)
 	}
