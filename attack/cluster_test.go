@@ -81,11 +81,21 @@ func TestClusterAttacks(t *testing.T) {
 			t.Fatal("cluster node not ready")
 		}
 	}
-	waitFor(t, "cluster: JetStream meta leader elected", func() bool {
+	waitFor(t, "cluster: JetStream meta leader elected with all three peers current", func() bool {
 		for _, srv := range servers {
-			if srv.JetStreamIsLeader() {
-				return true
+			if !srv.JetStreamIsLeader() {
+				continue
 			}
+			jsz, err := srv.Jsz(nil)
+			if err != nil || jsz.Meta == nil || len(jsz.Meta.Replicas) != nodes-1 {
+				return false
+			}
+			for _, p := range jsz.Meta.Replicas {
+				if !p.Current || p.Offline {
+					return false
+				}
+			}
+			return true
 		}
 		return false
 	})

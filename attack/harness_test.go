@@ -100,6 +100,10 @@ type serveProc struct {
 
 	sessMu   sync.Mutex
 	sessions map[string]*webClient
+
+	// auditJunk are the AUDIT stream sequences where tests put junk, so
+	// a later verification (-count=N) expects them.
+	auditJunk map[uint64]bool
 }
 
 // logBuffer keeps serve's stderr (JSON log lines) in memory and in a file.
@@ -120,6 +124,17 @@ func (b *logBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// about is the lines that mention sub.
+func (b *logBuffer) about(sub string) string {
+	var out strings.Builder
+	for _, line := range strings.Split(b.String(), "\n") {
+		if strings.Contains(line, sub) {
+			out.WriteString(line + "\n")
+		}
+	}
+	return out.String()
 }
 
 // logLines are serve's log lines decoded; lines that are not JSON are
@@ -181,7 +196,7 @@ func startServe(dir string, o serveOptions) (*serveProc, error) {
 		ports[i] = p
 	}
 	s := &serveProc{dir: dir, home: filepath.Join(dir, "home"), data: filepath.Join(dir, "data"),
-		webHost: fmt.Sprintf("127.0.0.1:%d", ports[1]), exited: make(chan struct{}), sessions: map[string]*webClient{}}
+		webHost: fmt.Sprintf("127.0.0.1:%d", ports[1]), exited: make(chan struct{}), sessions: map[string]*webClient{}, auditJunk: map[uint64]bool{}}
 	s.webBase = "http://" + s.webHost
 	s.metricsBase = fmt.Sprintf("http://127.0.0.1:%d", ports[2])
 	s.credsDir = filepath.Join(s.home, ".config", "callscribe", "nats")
@@ -334,6 +349,38 @@ func procStatus(pid int) (hwm, rss int, err error) {
 		return 0, 0, errors.New("no VmHWM in /proc status")
 	}
 	return hwm, rss, nil
+}
+
+// poll is waitFor without the failure: it reports whether cond came true
+// within liveness.
+func poll(cond func() bool) bool { return pollFor(liveness, cond) }
+
+// pollFor is poll with its own bound.
+func pollFor(d time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return true
+}
+
+// logAbout is serve's log lines that mention any of subs (serve logs call
+// IDs, never patient data).
+func (s *serveProc) logAbout(subs ...string) string {
+	var b strings.Builder
+	for _, line := range strings.Split(s.log.String(), "\n") {
+		for _, sub := range subs {
+			if sub != "" && strings.Contains(line, sub) {
+				b.WriteString(line)
+				b.WriteByte('\n')
+				break
+			}
+		}
+	}
+	return b.String()
 }
 
 // waitFor polls cond until it holds or liveness passes; what describes

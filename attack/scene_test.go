@@ -9,6 +9,8 @@ import (
 	"io"
 	"math/big"
 	"net/http"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -107,6 +109,7 @@ func newCall(prefix string) callData {
 // seed, whose Processor transcribes nothing and returns the text the test
 // chose for the call, labelled clinical so it becomes a proposal.
 type workerDouble struct {
+	log    *logBuffer // the real Worker's log: call IDs and outcomes, no patient data
 	mu     sync.Mutex
 	texts  map[string]string
 	client *pipeline.Client
@@ -154,12 +157,17 @@ func (s *serveProc) startWorker(t testing.TB) *workerDouble {
 			s.workerErr = err
 			return
 		}
-		w := &workerDouble{texts: map[string]string{}, client: c, done: make(chan error, 1)}
+		f, err := os.Create(filepath.Join(s.dir, "worker-double.log"))
+		if err != nil {
+			s.workerErr = err
+			return
+		}
+		w := &workerDouble{texts: map[string]string{}, client: c, done: make(chan error, 1), log: &logBuffer{f: f}}
 		rctx, rcancel := context.WithCancel(context.Background())
 		w.cancel = rcancel
 		pw := &pipeline.Worker{Client: c, Processor: w, ID: "attack-suite-worker-double", AckWait: 10 * time.Second,
 			PollWait: 200 * time.Millisecond, ShutdownGrace: time.Second, MaxDeliver: 2,
-			BackOff: []time.Duration{100 * time.Millisecond}, Log: zerolog.Nop()}
+			BackOff: []time.Duration{100 * time.Millisecond}, Log: zerolog.New(w.log).With().Timestamp().Logger()}
 		go func() { w.done <- pw.Run(rctx) }()
 		s.worker = w
 	})
@@ -192,10 +200,20 @@ func (s *serveProc) transcribe(t testing.TB, c callData) {
 	if _, err := rec.Ingest(ctx, c.meta, bytes.NewReader(c.audio)); err != nil {
 		t.Fatalf("scene: ingest %s as the recorder: %v", c.meta.ID, err)
 	}
-	waitFor(t, "scene: "+c.meta.ID+" transcribed", func() bool {
-		st, err := rec.State(ctx, c.meta.ID)
-		return err == nil && st.State == pipeline.StateTranscribed
+	var st pipeline.CallState
+	var err error
+	poll(func() bool {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		st, err = rec.State(sctx, c.meta.ID)
+		return err == nil && st.State.Settled()
 	})
+	if st.State != pipeline.StateTranscribed {
+		// Not an attack: the pipeline failed to transcribe a valid call, so
+		// the attack that needed it cannot be played.
+		t.Fatalf("DEFECT (scene, not an attack): valid call %s not transcribed: state %q (%v); worker double's log about it:\n%s\nserve's:\n%s",
+			c.meta.ID, st.State, err, w.log.about(c.meta.ID), s.logAbout(c.meta.ID))
+	}
 	clin := s.session(t, "clinician")
 	waitFor(t, "scene: "+c.meta.ID+" in the review UI", func() bool {
 		return clin.get(t, "/calls/"+c.meta.ID).code == http.StatusOK
