@@ -60,6 +60,7 @@ type clientOptions struct {
 	tlsKey       string
 	maxRecording int64
 	inboxPrefix  string
+	nkeyPair     nkeys.KeyPair
 	inProcess    bool
 	nats         []nats.Option
 }
@@ -216,8 +217,8 @@ func (o *clientOptions) natsAuthOptions() ([]nats.Option, error) {
 	if o.credsFile != "" {
 		methods = append(methods, "creds file")
 	}
-	if o.nkeySeedFile != "" {
-		methods = append(methods, "nkey seed file")
+	if o.nkeySeedFile != "" || o.nkeyPair != nil {
+		methods = append(methods, "nkey")
 	}
 	if len(methods) > 1 {
 		return nil, fmt.Errorf("give one way to authenticate, not %s", strings.Join(methods, " and "))
@@ -237,6 +238,13 @@ func (o *clientOptions) natsAuthOptions() ([]nats.Option, error) {
 			return nil, err
 		}
 		out = append(out, nats.UserCredentials(o.credsFile))
+	case o.nkeyPair != nil:
+		kp := o.nkeyPair
+		pub, err := kp.PublicKey()
+		if err != nil {
+			return nil, fmt.Errorf("nkey: %w", err)
+		}
+		out = append(out, nats.Nkey(pub, kp.Sign))
 	case o.nkeySeedFile != "":
 		opt, err := nats.NkeyOptionFromSeed(o.nkeySeedFile)
 		if err != nil {

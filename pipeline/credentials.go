@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nkeys"
@@ -20,6 +21,9 @@ import (
 type Credentials struct {
 	Dir  string
 	keys map[string]string // identity → public key
+	// inMemory holds identities whose key was never written (the embedded
+	// server's setup identity: see EmbeddedCredentials).
+	inMemory map[string]nkeys.KeyPair
 }
 
 // SeedFile is where an identity's seed is kept.
@@ -36,12 +40,46 @@ func (c *Credentials) PublicKey(identity string) string { return c.keys[identity
 // start with credentials anyone on the host could copy.
 func LoadOrCreateCredentials(dir string) (*Credentials, error) { return openCredentials(dir, true) }
 
+// EmbeddedCredentials are the embedded server's: the seeds in dir, made if
+// missing, except the setup identity's, which is made afresh in memory at
+// every start and never written. Setup may create and change streams; with
+// its key only in serve's memory, and gone when serve stops, nobody can
+// reconfigure a stream while serve runs by taking a file from the folder.
+func EmbeddedCredentials(dir string) (*Credentials, error) {
+	c, err := openCredentials(dir, true, IdentitySetup)
+	if err != nil {
+		return nil, err
+	}
+	// A seed left by an earlier version would be a live key no more, but
+	// it would mislead whoever reads the folder.
+	if err := os.Remove(c.SeedFile(IdentitySetup)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("credentials: %w", err)
+	}
+	kp, err := nkeys.CreateUser()
+	if err != nil {
+		return nil, fmt.Errorf("credentials of %s: %w", IdentitySetup, err)
+	}
+	pub, err := kp.PublicKey()
+	if err != nil {
+		return nil, fmt.Errorf("credentials of %s: %w", IdentitySetup, err)
+	}
+	c.keys[IdentitySetup] = pub
+	c.inMemory = map[string]nkeys.KeyPair{IdentitySetup: kp}
+	return c, nil
+}
+
+// Has reports whether the credentials hold identity's key (a host has only
+// the seeds of the identities it runs).
+func (c *Credentials) Has(identity string) bool { return c.keys[identity] != "" }
+
 // LoadCredentials reads the seeds in dir, made earlier (by serve's first
 // start or by nats-conf). A host may hold only the seeds of the identities
 // it runs (a worker host has no web.nk); a folder with none is an error.
 func LoadCredentials(dir string) (*Credentials, error) { return openCredentials(dir, false) }
 
-func openCredentials(dir string, create bool) (*Credentials, error) {
+// openCredentials reads (and, if create, makes) the seeds in dir of every
+// identity but those in skip.
+func openCredentials(dir string, create bool, skip ...string) (*Credentials, error) {
 	if dir == "" {
 		return nil, errors.New("credentials: no folder given")
 	}
@@ -52,6 +90,9 @@ func openCredentials(dir string, create bool) (*Credentials, error) {
 	}
 	c := &Credentials{Dir: dir, keys: map[string]string{}}
 	for _, id := range Identities {
+		if slices.Contains(skip, id) {
+			continue
+		}
 		pub, err := loadSeed(c.SeedFile(id), create)
 		if !create && errors.Is(err, fs.ErrNotExist) {
 			continue // not this host's identity; connecting as it says so
@@ -136,7 +177,11 @@ func (c *Credentials) serverNkeys() ([]*server.NkeyUser, error) {
 // inbox prefix, the only inboxes its permissions let it read.
 func WithIdentity(creds *Credentials, identity string) Option {
 	return func(o *clientOptions) {
-		o.nkeySeedFile = creds.SeedFile(identity)
+		if kp := creds.inMemory[identity]; kp != nil {
+			o.nkeyPair = kp
+		} else {
+			o.nkeySeedFile = creds.SeedFile(identity)
+		}
 		o.inboxPrefix = InboxPrefix(identity)
 		if o.name == "callscribe" || o.name == "" {
 			o.name = "callscribe-" + identity

@@ -66,3 +66,44 @@ func TestCredentialsAreMadeOncePrivately(t *testing.T) {
 		t.Errorf("garbage seed: %v", err)
 	}
 }
+
+// The embedded server's setup key lives only in serve's memory: no
+// setup.nk is written (one left by an earlier start is removed), each start
+// makes another, and it still lays out streams; the other seeds are kept.
+func TestEmbeddedSetupKeyIsNeverWritten(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "nats")
+	if _, err := pipeline.LoadOrCreateCredentials(dir); err != nil { // an earlier version's folder, setup.nk included
+		t.Fatal(err)
+	}
+	a, err := pipeline.EmbeddedCredentials(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(a.SeedFile(pipeline.IdentitySetup)); !os.IsNotExist(err) {
+		t.Errorf("setup.nk still on disk: %v", err)
+	}
+	b, err := pipeline.EmbeddedCredentials(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.PublicKey(pipeline.IdentitySetup) == b.PublicKey(pipeline.IdentitySetup) || a.PublicKey(pipeline.IdentityWorker) != b.PublicKey(pipeline.IdentityWorker) {
+		t.Error("want a new setup key per start and the same worker key")
+	}
+	ctx := bg(t)
+	srv, err := pipeline.StartEmbedded(ctx, pipeline.EmbeddedConfig{DataDir: t.TempDir(), Port: pipeline.RandomPort, Credentials: b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Shutdown()
+	c, err := pipeline.Connect(ctx, srv.ClientURL(), pipeline.WithIdentity(b, pipeline.IdentitySetup))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.EnsureStreams(ctx, pipeline.Config{}); err != nil {
+		t.Errorf("the in-memory setup key could not lay out the streams: %v", err)
+	}
+	if _, err := pipeline.Connect(ctx, srv.ClientURL(), pipeline.WithIdentity(a, pipeline.IdentitySetup)); err == nil {
+		t.Error("an earlier start's setup key was admitted")
+	}
+}

@@ -67,7 +67,24 @@ func (k *components) close() {
 // setUp lays out (creates or updates) every stream, bucket and the audit
 // trail as the setup identity, the only one that may, and disconnects:
 // at run time no component may create, change or delete a stream.
+//
+// On a cluster the setup seed belongs with the deployment step, not on
+// every host: a host whose credentials folder has no setup.nk skips this
+// and binds to what is there (each component then says if it is missing).
 func setUp(ctx context.Context, nf *natsFlags, wf *webFlags, plan servePlan, logger zerolog.Logger) error {
+	if !nf.hasAuth() {
+		if nf.loaded == nil {
+			creds, err := pipeline.LoadCredentials(nf.credentials)
+			if err != nil {
+				return fmt.Errorf("connect as %s: %w", pipeline.IdentitySetup, err)
+			}
+			nf.loaded = creds
+		}
+		if !nf.loaded.Has(pipeline.IdentitySetup) {
+			logger.Info().Str("credentials", nf.credentials).Msg("no setup seed here: streams are laid out by the deployment's setup step ('serve' on a host that has setup.nk)")
+			return nil
+		}
+	}
 	c, err := nf.connectAs(ctx, pipeline.IdentitySetup, logger)
 	if err != nil {
 		return err

@@ -42,6 +42,8 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	maxDeliver := fs.Int("max-deliver", 5, "attempts per call before it is dead-lettered on calls.failed.<id>")
 	grace := fs.Duration("shutdown-grace", 30*time.Second, "on shutdown, how long calls in hand may finish before they are handed back")
 	replicas := fs.Int("replicas", 1, "stream and bucket replicas (3 on a NATS cluster)")
+	setupOnly := fs.Bool("setup-only", false, "with -nats: lay out (create or update) the streams and buckets as the setup identity, then exit; "+
+		"the cluster's deployment step runs this with setup.nk, so that hosts running roles need no key that can change streams")
 	rolesFlag := fs.String("roles", strings.Join(allRoles, ","), "roles this process runs, comma-separated: "+strings.Join(allRoles, ", ")+
 		" (worker: transcription; web: review UI and record publishing; retention: deletes calls whose period ended; objections: honours objections to recording)")
 	auditKey := auditKeyFlag(fs)
@@ -54,6 +56,22 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	if *workers < 1 {
 		return usageError{fmt.Errorf("-workers %d: need at least 1", *workers)}
+	}
+	if *setupOnly {
+		if nf.url == "" {
+			return usageError{errors.New("-setup-only lays out the streams of a NATS cluster named with -nats")}
+		}
+		if !nf.hasAuth() {
+			creds, err := pipeline.LoadCredentials(nf.credentials)
+			if err != nil {
+				return err
+			}
+			if !creds.Has(pipeline.IdentitySetup) {
+				return fmt.Errorf("-setup-only: no %s.nk in %s ('callscribe nats-conf -credentials DIR' makes it)", pipeline.IdentitySetup, nf.credentials)
+			}
+			nf.loaded = creds
+		}
+		return setUp(ctx, &nf, &wf, servePlan{replicas: *replicas, auditKey: *auditKey}, newLogger(os.Stderr))
 	}
 	roles, err := parseRoles(*rolesFlag)
 	if err != nil {
@@ -72,7 +90,7 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		// Secure by default: the embedded server only admits callscribe's
 		// own components, each with its own key and permissions.
-		if nf.loaded, err = pipeline.LoadOrCreateCredentials(nf.credentials); err != nil {
+		if nf.loaded, err = pipeline.EmbeddedCredentials(nf.credentials); err != nil {
 			return err
 		}
 	}
