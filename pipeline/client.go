@@ -28,6 +28,7 @@ const DefaultMaxRecordingBytes = 1 << 30
 type Client struct {
 	nc           *nats.Conn
 	js           jetstream.JetStream
+	identity     string // WithIdentity's, "" otherwise
 	log          zerolog.Logger
 	maxRecording int64
 
@@ -60,6 +61,7 @@ type clientOptions struct {
 	tlsKey       string
 	maxRecording int64
 	inboxPrefix  string
+	identity     string
 	nkeyPair     nkeys.KeyPair
 	inProcess    bool
 	nats         []nats.Option
@@ -199,7 +201,7 @@ func ConnectServers(ctx context.Context, urls []string, opts ...Option) (*Client
 		return nil, fmt.Errorf("connect %s: jetstream: %w", where, err)
 	}
 	log.Debug().Str("url", nc.ConnectedUrlRedacted()).Int("servers", len(urls)).Float64("took_ms", msec(time.Since(began))).Msg("nats connected")
-	return &Client{nc: nc, js: js, log: log, maxRecording: o.maxRecording}, nil
+	return &Client{nc: nc, js: js, log: log, maxRecording: o.maxRecording, identity: o.identity}, nil
 }
 
 // natsAuthOptions turns the credential and TLS settings into nats options,

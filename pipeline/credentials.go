@@ -183,6 +183,7 @@ func WithIdentity(creds *Credentials, identity string) Option {
 			o.nkeySeedFile = creds.SeedFile(identity)
 		}
 		o.inboxPrefix = InboxPrefix(identity)
+		o.identity = identity
 		if o.name == "callscribe" || o.name == "" {
 			o.name = "callscribe-" + identity
 		}

@@ -130,7 +130,7 @@ func IdentityPermissions(identity string) (*server.Permissions, error) {
 		pub = []string{"$JS.API.STREAM.CREATE.*", "$JS.API.STREAM.UPDATE.*", "$JS.API.STREAM.INFO.*", "$JS.API.STREAM.NAMES", "$JS.API.STREAM.LIST"}
 	case IdentityRecorder:
 		pub = slices.Concat(jsInfo(StreamCalls, streamObjects), jsGet(streamState), jsConsume(streamState),
-			[]string{subjectRecorded + "*", subjectObjection + "*", "$JS.API.CONSUMER.INFO." + StreamCalls + ".>", "$O." + BucketRecordings + ".C.>", "$O." + BucketRecordings + ".M.>",
+			[]string{subjectRecorded + "*", SubjectObjection(IdentityRecorder, "*"), "$JS.API.CONSUMER.INFO." + StreamCalls + ".>", "$O." + BucketRecordings + ".C.>", "$O." + BucketRecordings + ".M.>",
 				"$JS.API.DIRECT.GET." + streamObjects + ".$O." + BucketRecordings + ".M.>",
 				"$KV." + BucketState + ".>"})
 	case IdentityWorker:
@@ -142,12 +142,12 @@ func IdentityPermissions(identity string) (*server.Permissions, error) {
 	case IdentityWeb:
 		content := []string{StreamCalls, StreamResults, StreamFailed, streamState, streamObjects, streamReview, streamRecords}
 		pub = slices.Concat(jsGet(content...), jsConsume(content...), auditor(),
-			[]string{"$KV.REVIEW.>", "records.confirmed.*", subjectObjection + "*"})
+			[]string{"$KV.REVIEW.>", "records.confirmed.*", SubjectObjection(IdentityWeb, "*")})
 	case IdentityRetention:
 		pub = eraser()
 	case IdentityObjections:
 		pub = eraser()
-		sub = []string{subjectObjection + "*"}
+		sub = []string{subjectObjection + "*.*"}
 	case IdentityMonitor:
 		pub = slices.Concat(jsInfo(StreamCalls, StreamResults, StreamFailed, streamObjects), jsGet(streamState),
 			jsConsume(streamState), []string{"$JS.API.CONSUMER.INFO." + StreamCalls + ".>", "$JS.API.STREAM.NAMES"})

@@ -12,14 +12,21 @@ import (
 	"github.com/nats-io/nats.go"
 )
 
-// Objections arrive as requests on calls.objection.<id> (from the telephony
-// system, the command line or the web UI); the reply says what was erased.
-// A request, not a stream message: the sender learns whether the objection
-// took effect, and retries if nobody answered.
+// Objections arrive as requests on calls.objection.<sender>.<id>, from the
+// call recorder (the telephony system) or the web (a signed-in person);
+// the reply says what was erased. A request, not a stream message: the
+// sender learns whether the objection took effect, and retries if nobody
+// answered. The sender token is the identity that sent it: each identity
+// may publish only under its own name (IdentityPermissions), so the
+// subject, not the body, says who sent an objection.
 const subjectObjection = "calls.objection."
 
-// SubjectObjection is where an objection to recording call id is sent.
-func SubjectObjection(id string) string { return subjectObjection + id }
+// SubjectObjection is where sender sends an objection to recording call id.
+func SubjectObjection(sender, id string) string { return subjectObjection + sender + "." + id }
+
+// unidentified is the sender token of a client that connected without an
+// identity (a server without authentication: tests).
+const unidentified = "unidentified"
 
 // Limits on an objection's free text: it names who recorded the objection
 // and why, and must not become a place to store call content.
@@ -35,6 +42,12 @@ type Objection struct {
 	By     string    `json:"by"`
 	Reason string    `json:"reason,omitempty"`
 	At     time.Time `json:"at,omitzero"`
+	// ByRole is By's role, as the web authenticated them; empty from the
+	// recorder, whose By is a staff ID the telephony system reported.
+	ByRole string `json:"by_role,omitempty"`
+	// Sender is the identity that sent the objection, from the subject it
+	// came on (never from the body).
+	Sender string `json:"-"`
 }
 
 // Validate checks the objection before anything is erased.
@@ -109,7 +122,11 @@ func RequestObjection[E any](ctx context.Context, c *Client, o Objection) (E, er
 	if err != nil {
 		return none, fmt.Errorf("encode objection: %w", err)
 	}
-	msg, err := c.nc.RequestWithContext(ctx, SubjectObjection(o.CallID), data)
+	sender := c.identity
+	if sender == "" {
+		sender = unidentified
+	}
+	msg, err := c.nc.RequestWithContext(ctx, SubjectObjection(sender, o.CallID), data)
 	if errors.Is(err, nats.ErrNoResponders) {
 		return none, fmt.Errorf("objection to %s: no callscribe process is serving objections (is 'callscribe serve' running with the objections role?): %w", o.CallID, err)
 	}
@@ -139,7 +156,7 @@ type ObjectFunc[E any] func(ctx context.Context, o Objection) (E, error)
 // objection handled or refused (the audit trail); err is nil when the
 // erase succeeded.
 func ServeObjections[E any](ctx context.Context, c *Client, object ObjectFunc[E], done func(o Objection, e E, err error)) error {
-	sub, err := c.nc.QueueSubscribe(subjectObjection+"*", "callscribe-objections", func(m *nats.Msg) {
+	sub, err := c.nc.QueueSubscribe(subjectObjection+"*.*", "callscribe-objections", func(m *nats.Msg) {
 		o, e, err := handleObjection(ctx, m, object)
 		if done != nil {
 			done(o, e, err)
@@ -165,7 +182,7 @@ func ServeObjections[E any](ctx context.Context, c *Client, object ObjectFunc[E]
 }
 
 func handleObjection[E any](ctx context.Context, m *nats.Msg, object ObjectFunc[E]) (Objection, E, error) {
-	id := strings.TrimPrefix(m.Subject, subjectObjection)
+	sender, id, _ := strings.Cut(strings.TrimPrefix(m.Subject, subjectObjection), ".")
 	var o Objection
 	var none E
 	if len(m.Data) > MaxCallMetaBytes {
@@ -180,6 +197,7 @@ func handleObjection[E any](ctx context.Context, m *nats.Msg, object ObjectFunc[
 	if o.CallID != id {
 		return o, none, fmt.Errorf("%w: objection names call %q on the subject of %q", ErrInvalidCall, truncate(o.CallID, 40), id)
 	}
+	o.Sender = sender
 	if o.At.IsZero() {
 		o.At = time.Now().UTC()
 	}

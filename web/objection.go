@@ -47,7 +47,7 @@ func (s *Server) recordObjection(ctx context.Context, sess *session, id, reason 
 	if _, err := s.cfg.Calls.State(ctx, id); errors.Is(err, pipeline.ErrNotFound) {
 		return objectionResult{status: http.StatusNotFound}
 	}
-	o := pipeline.Objection{CallID: id, By: sess.actor.ID, Reason: strings.TrimSpace(reason)}
+	o := pipeline.Objection{CallID: id, By: sess.actor.ID, ByRole: sess.actor.Role, Reason: strings.TrimSpace(reason)}
 	e, err := s.cfg.Objector.Object(ctx, o)
 	if err != nil {
 		status := http.StatusInternalServerError

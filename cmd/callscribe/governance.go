@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -56,9 +57,24 @@ func serveObjections(ctx context.Context, client *pipeline.Client, store *review
 			return
 		}
 		m.objections.Inc()
-		by := audit.Actor{User: o.By, Role: roles.System} // by: set by the web (the signed-in person) or the recorder, the only identities that may publish objections
-		appendAll(ctx, m.trail, logger, e.AuditEvents(by, audit.PurposeObjection)...)
+		appendAll(ctx, m.trail, logger, e.AuditEvents(objectionActor(o), audit.PurposeObjection)...)
 	})
+}
+
+// objectionActor is who the erasure's audit events name: the person the
+// web authenticated, when the web sent the objection (the subject says who
+// sent it, and only the web may send as the web); otherwise the sending
+// component itself. A name in the body from anyone else is not trusted:
+// it stays on the tombstone as what the sender reported.
+func objectionActor(o pipeline.Objection) audit.Actor {
+	if o.Sender == pipeline.IdentityWeb && o.ByRole != "" {
+		return audit.Actor{User: o.By, Role: o.ByRole}
+	}
+	sender := o.Sender
+	if !slices.Contains(pipeline.Identities, sender) {
+		sender = "unidentified"
+	}
+	return audit.Actor{User: sender, Role: roles.System}
 }
 
 // cmdObject records a caller's objection to recording through the web
