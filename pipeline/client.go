@@ -35,6 +35,7 @@ type Client struct {
 	mu         sync.Mutex
 	recordings jetstream.ObjectStore
 	state      jetstream.KeyValue
+	intake     jetstream.KeyValue
 	results    jetstream.Stream
 	failed     jetstream.Stream
 

@@ -68,6 +68,9 @@ func (c *Client) Erase(ctx context.Context, id string, tomb CallState) (Erased, 
 	if e.Failed, err = c.EraseSubject(ctx, StreamFailed, SubjectFailed(id), 0); err != nil {
 		return e, fmt.Errorf("erase %s: %w", id, err)
 	}
+	if _, err = c.EraseSubject(ctx, "KV_"+BucketIntake, "$KV."+BucketIntake+"."+id, 0); err != nil {
+		return e, fmt.Errorf("erase %s: intake: %w", id, err)
+	}
 	// Erase the earlier revisions (they held the label and failure reasons)
 	// and keep only the tombstone, written first so that the ID never looks
 	// unknown in between.

@@ -19,8 +19,9 @@ const (
 	// IdentitySetup lays out streams, buckets and consumers when serve
 	// starts; it may create and update them but never delete or purge.
 	IdentitySetup = "setup"
-	// IdentityRecorder submits calls and their recordings (ingest) and
-	// follows their states; it reads no transcript and no recording.
+	// IdentityRecorder submits calls, their recordings and their intake
+	// (write-once) and follows their states; it reads no transcript and no
+	// recording, and writes no call's state.
 	IdentityRecorder = "recorder"
 	// IdentityWorker takes queued calls, reads their audio and is the only
 	// identity that may publish results and dead letters.
@@ -55,6 +56,7 @@ const (
 	streamAudit   = "AUDIT"
 	subjectAudit  = "audit.events"
 	streamState   = "KV_" + BucketState
+	streamIntake  = "KV_" + BucketIntake
 	streamObjects = "OBJ_" + BucketRecordings
 )
 
@@ -110,8 +112,8 @@ func jsErase(streams ...string) []string {
 // a recording's chunks means reading them: erasers can read raw messages
 // (never through a consumer or the object store's reader).
 func eraser() []string {
-	all := []string{StreamCalls, StreamResults, StreamFailed, streamState, streamObjects, streamReview, streamRecords}
-	return slices.Concat(jsGet(all...), jsConsume(streamState, streamReview), jsErase(all...),
+	all := []string{StreamCalls, StreamResults, StreamFailed, streamState, streamIntake, streamObjects, streamReview, streamRecords}
+	return slices.Concat(jsGet(all...), jsConsume(streamState, streamIntake, streamReview), jsErase(all...),
 		[]string{"$JS.API.STREAM.PURGE." + streamObjects, "$O." + BucketRecordings + ".M.>",
 			"$KV." + BucketState + ".>", "$KV.REVIEW.>", subjectErased + "*"},
 		auditor())
@@ -129,18 +131,18 @@ func IdentityPermissions(identity string) (*server.Permissions, error) {
 	case IdentitySetup:
 		pub = []string{"$JS.API.STREAM.CREATE.*", "$JS.API.STREAM.UPDATE.*", "$JS.API.STREAM.INFO.*", "$JS.API.STREAM.NAMES", "$JS.API.STREAM.LIST"}
 	case IdentityRecorder:
-		pub = slices.Concat(jsInfo(StreamCalls, streamObjects), jsGet(streamState), jsConsume(streamState),
+		pub = slices.Concat(jsInfo(StreamCalls, streamObjects), jsGet(streamState, streamIntake), jsConsume(streamState, streamIntake),
 			[]string{subjectRecorded + "*", SubjectObjection(IdentityRecorder, "*"), "$JS.API.CONSUMER.INFO." + StreamCalls + ".>", "$O." + BucketRecordings + ".C.>", "$O." + BucketRecordings + ".M.>",
 				"$JS.API.DIRECT.GET." + streamObjects + ".$O." + BucketRecordings + ".M.>",
-				"$KV." + BucketState + ".>"})
+				"$KV." + BucketIntake + ".>"})
 	case IdentityWorker:
-		pub = slices.Concat(jsGet(StreamCalls, streamObjects, streamState, StreamResults, StreamFailed),
+		pub = slices.Concat(jsGet(StreamCalls, streamObjects, streamState, streamIntake, StreamResults, StreamFailed),
 			jsConsume(StreamCalls, streamObjects, streamState), jsErase(StreamCalls, streamObjects), auditor(),
 			[]string{subjectTranscribed + "*", subjectFailed + "*", "$KV." + BucketState + ".>",
 				"$JS.API.STREAM.PURGE." + streamObjects, "$O." + BucketRecordings + ".M.>"})
 		sub = []string{subjectErased + "*"}
 	case IdentityWeb:
-		content := []string{StreamCalls, StreamResults, StreamFailed, streamState, streamObjects, streamReview, streamRecords}
+		content := []string{StreamCalls, StreamResults, StreamFailed, streamState, streamIntake, streamObjects, streamReview, streamRecords}
 		pub = slices.Concat(jsGet(content...), jsConsume(content...), auditor(),
 			[]string{"$KV.REVIEW.>", "records.confirmed.*", SubjectObjection(IdentityWeb, "*")})
 	case IdentityRetention:
@@ -149,8 +151,8 @@ func IdentityPermissions(identity string) (*server.Permissions, error) {
 		pub = eraser()
 		sub = []string{subjectObjection + "*.*"}
 	case IdentityMonitor:
-		pub = slices.Concat(jsInfo(StreamCalls, StreamResults, StreamFailed, streamObjects), jsGet(streamState),
-			jsConsume(streamState), []string{"$JS.API.CONSUMER.INFO." + StreamCalls + ".>", "$JS.API.STREAM.NAMES"})
+		pub = slices.Concat(jsInfo(StreamCalls, StreamResults, StreamFailed, streamObjects), jsGet(streamState, streamIntake),
+			jsConsume(streamState, streamIntake), []string{"$JS.API.CONSUMER.INFO." + StreamCalls + ".>", "$JS.API.STREAM.NAMES"})
 	default:
 		return nil, fmt.Errorf("unknown identity %q; known: %v", identity, Identities)
 	}

@@ -44,14 +44,16 @@ type IngestResult struct {
 // chunks, never held in memory whole), then the metadata is queued on
 // calls.recorded.<id>.
 //
-// The order makes every step safe to repeat. First the call's CALL_STATE entry
-// is created if absent: if the ID is known and settled or being worked on,
-// this is a duplicate and nothing else happens. Audio is uploaded only if no
+// The order makes every step safe to repeat. First the call's state is
+// read: if the ID is known and settled, erased or being worked on, this is
+// a duplicate and nothing else happens. Audio is uploaded only if no
 // recording exists under the ID, so a retry after a partial failure resumes
-// without overwriting anything. The state is written before the publish
-// because a worker may pick the call up the instant it is queued, and its
-// "transcribing" must not be overwritten by a late "received". The publish
-// carries Nats-Msg-Id = ID, so two racing submissions queue one message.
+// without overwriting anything. Then the call's intake (when, and the
+// recording's digest) is written once, before the publish, so a worker
+// that picks the call up at once can check the audio against it; a retry
+// finds it and leaves it. The recorder writes no call state: that belongs
+// to the worker and the erasers (see Intake). The publish carries
+// Nats-Msg-Id = ID, so two racing submissions queue one message.
 //
 // When meta.RecordingConsent is false the audio is not read or stored at all
 // (the caller objected to being recorded); the call is still queued so the
@@ -72,37 +74,34 @@ func (c *Client) Ingest(ctx context.Context, meta CallMeta, audio io.Reader) (In
 		return res, fmt.Errorf("ingest %s: encode metadata: %w", id, err)
 	}
 
-	existing, created, err := c.claimState(ctx, id, CallState{State: StateReceived, ReceivedAt: time.Now().UTC()})
-	if err != nil {
-		return res, fmt.Errorf("ingest %s: %w", id, err)
-	}
-	if !created && existing.State != StateReceived {
+	// A call the pipeline has settled or erased is not taken again; one
+	// still received (an earlier ingest that stopped part-way, or a
+	// duplicate of a queued call) is finished idempotently below.
+	existing, err := c.State(ctx, id)
+	switch {
+	case err == nil && existing.State != StateReceived:
 		res.Duplicate, res.State = true, existing.State
 		c.log.Info().Str("call_id", id).Bool("duplicate", true).Str("state", string(existing.State)).
 			Float64("took_ms", msec(time.Since(began))).Msg("call ingest skipped: already known")
 		return res, nil
+	case err != nil && !errors.Is(err, ErrNotFound):
+		return res, fmt.Errorf("ingest %s: %w", id, err)
 	}
-	// Either a new call, or a known one still in "received": an earlier
-	// ingest that may have stopped part-way, or a duplicate of a queued call.
-	// Both are finished idempotently below.
 
 	var upload time.Duration
+	var digest string
 	if meta.RecordingConsent {
 		upStart := time.Now()
-		stored, n, err := c.storeRecording(ctx, id, audio)
+		stored, n, d, err := c.storeRecording(ctx, id, audio)
 		upload = time.Since(upStart)
 		if err != nil {
-			if created {
-				// Nothing is queued: give the ID back so state does not claim
-				// the call was received. A failed release is harmless (the
-				// next ingest resumes), so it is only logged.
-				if rerr := c.releaseClaim(context.WithoutCancel(ctx), id); rerr != nil {
-					c.log.Warn().Str("call_id", id).Err(rerr).Msg("ingest: release state claim after failed upload")
-				}
-			}
 			return res, fmt.Errorf("ingest %s: %w", id, err)
 		}
-		res.RecordingStored, res.RecordingBytes = stored, n
+		res.RecordingStored, res.RecordingBytes, digest = stored, n, d
+	}
+	created, err := c.writeIntake(ctx, id, Intake{ReceivedAt: time.Now().UTC(), CallAt: meta.StartedAt.UTC(), RecordingDigest: digest})
+	if err != nil {
+		return res, fmt.Errorf("ingest %s: %w", id, err)
 	}
 
 	msg := &nats.Msg{Subject: SubjectRecorded(id), Data: payload}
@@ -132,36 +131,37 @@ func (c *Client) Ingest(ctx context.Context, meta CallMeta, audio io.Reader) (In
 
 // storeRecording uploads audio under id unless a recording is already there.
 // It reports whether it stored anything and how many bytes the object holds.
-func (c *Client) storeRecording(ctx context.Context, id string, audio io.Reader) (bool, uint64, error) {
+// It also returns the object's digest, for the call's intake.
+func (c *Client) storeRecording(ctx context.Context, id string, audio io.Reader) (bool, uint64, string, error) {
 	obs, err := c.recordingStore(ctx)
 	if err != nil {
-		return false, 0, err
+		return false, 0, "", err
 	}
 	info, err := obs.GetInfo(ctx, id)
 	switch {
 	case err == nil:
-		return false, info.Size, nil // never overwrite a call's audio
+		return false, info.Size, info.Digest, nil // never overwrite a call's audio
 	case !errors.Is(err, jetstream.ErrObjectNotFound):
-		return false, 0, fmt.Errorf("look up recording: %w", err)
+		return false, 0, "", fmt.Errorf("look up recording: %w", err)
 	}
 
 	br := bufio.NewReaderSize(audio, 64<<10)
 	if _, err := br.Peek(1); err != nil {
 		if errors.Is(err, io.EOF) {
-			return false, 0, ErrEmptyRecording
+			return false, 0, "", ErrEmptyRecording
 		}
-		return false, 0, fmt.Errorf("read recording: %w", err)
+		return false, 0, "", fmt.Errorf("read recording: %w", err)
 	}
 	capped := &cappedReader{r: br, max: c.maxRecording}
 	info, err = obs.Put(ctx, jetstream.ObjectMeta{Name: id}, capped)
 	if err != nil {
 		// Put purges the chunks of a failed upload itself.
 		if capped.over {
-			return false, 0, fmt.Errorf("store recording: %w: over %d bytes", ErrRecordingTooLarge, c.maxRecording)
+			return false, 0, "", fmt.Errorf("store recording: %w: over %d bytes", ErrRecordingTooLarge, c.maxRecording)
 		}
-		return false, 0, fmt.Errorf("store recording: %w", err)
+		return false, 0, "", fmt.Errorf("store recording: %w", err)
 	}
-	return true, info.Size, nil
+	return true, info.Size, info.Digest, nil
 }
 
 // cappedReader fails once more than max bytes have been read, so an

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -64,6 +65,7 @@ func (c *Client) Overview(ctx context.Context, failedSince time.Time) (Overview,
 	}
 	defer func() { _ = w.Stop() }()
 	ov := Overview{FailedSince: failedSince, At: time.Now().UTC()}
+	seen := map[string]bool{}
 	for {
 		var e jetstream.KeyValueEntry
 		select {
@@ -72,9 +74,13 @@ func (c *Client) Overview(ctx context.Context, failedSince time.Time) (Overview,
 			return Overview{}, fmt.Errorf("overview: read %s: %w", BucketState, ctx.Err())
 		}
 		if e == nil { // every entry has been delivered
+			if err := c.addSubmitted(ctx, &ov, seen); err != nil {
+				return Overview{}, err
+			}
 			ov.sort()
 			return ov, nil
 		}
+		seen[e.Key()] = true
 		var st CallState
 		if err := json.Unmarshal(e.Value(), &st); err != nil {
 			return Overview{}, fmt.Errorf("overview: decode %s revision %d: %w", e.Key(), e.Revision(), err)
@@ -82,6 +88,29 @@ func (c *Client) Overview(ctx context.Context, failedSince time.Time) (Overview,
 		st.Revision = e.Revision()
 		ov.add(e.Key(), st)
 	}
+}
+
+// addSubmitted counts the calls submitted but not yet taken by a worker:
+// they have an intake and no state.
+func (c *Client) addSubmitted(ctx context.Context, ov *Overview, seen map[string]bool) error {
+	ids, err := c.intakeIDs(ctx)
+	if err != nil {
+		return fmt.Errorf("overview: %w", err)
+	}
+	for _, id := range ids {
+		if seen[id] {
+			continue
+		}
+		in, err := c.Intake(ctx, id)
+		if errors.Is(err, ErrNotFound) {
+			continue // erased since it was listed
+		}
+		if err != nil {
+			return fmt.Errorf("overview: %w", err)
+		}
+		ov.add(id, CallState{State: StateReceived, ReceivedAt: in.ReceivedAt, UpdatedAt: in.ReceivedAt, CallAt: in.CallAt})
+	}
+	return nil
 }
 
 func (ov *Overview) add(id string, st CallState) {

@@ -72,7 +72,9 @@ type RecordingInfo struct {
 }
 
 // RecordingInfo returns what the store knows of a call's recording; the
-// error wraps ErrNotFound when none is stored.
+// error wraps ErrNotFound when none is stored, and ErrUntrusted when the
+// recording is not the one the recorder submitted (its digest differs from
+// the call's write-once intake).
 func (c *Client) RecordingInfo(ctx context.Context, id string) (RecordingInfo, error) {
 	if !ValidID(id) {
 		return RecordingInfo{}, fmt.Errorf("recording %q: %w: malformed call ID", truncate(id, 40), ErrInvalidCall)
@@ -86,6 +88,11 @@ func (c *Client) RecordingInfo(ctx context.Context, id string) (RecordingInfo, e
 		return RecordingInfo{}, fmt.Errorf("recording %s: %w", id, ErrNotFound)
 	}
 	if err != nil {
+		return RecordingInfo{}, fmt.Errorf("recording %s: %w", id, err)
+	}
+	if in, err := c.Intake(ctx, id); err == nil && in.RecordingDigest != "" && in.RecordingDigest != info.Digest {
+		return RecordingInfo{}, fmt.Errorf("%w: recording %s was replaced after it was submitted", ErrUntrusted, id)
+	} else if err != nil && !errors.Is(err, ErrNotFound) {
 		return RecordingInfo{}, fmt.Errorf("recording %s: %w", id, err)
 	}
 	return RecordingInfo{Size: int64(info.Size), ModTime: info.ModTime, Digest: info.Digest}, nil

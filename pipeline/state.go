@@ -42,6 +42,13 @@ func (c *Client) State(ctx context.Context, id string) (CallState, error) {
 		return CallState{}, fmt.Errorf("state %s: %w", id, err)
 	}
 	st, err := getState(ctx, kv, id)
+	if errors.Is(err, ErrNotFound) {
+		// Submitted and queued, not yet taken by a worker: the recorder
+		// wrote only its intake.
+		if in, ierr := c.Intake(ctx, id); ierr == nil {
+			return CallState{State: StateReceived, ReceivedAt: in.ReceivedAt, UpdatedAt: in.ReceivedAt, CallAt: in.CallAt}, nil
+		}
+	}
 	if err != nil {
 		return CallState{}, fmt.Errorf("state %s: %w", id, err)
 	}
@@ -84,6 +91,11 @@ func (c *Client) putState(ctx context.Context, id string, st CallState) error {
 		if cur.State.Erased() {
 			return fmt.Errorf("set state %s=%s: %w (%s)", id, st.State, ErrErased, cur.State)
 		}
+		if cur.Revision == 0 { // the worker's first write: times from the intake
+			if in, err := c.Intake(ctx, id); err == nil {
+				cur.CallAt, cur.ReceivedAt = in.CallAt, in.ReceivedAt
+			}
+		}
 		if st.CallAt.IsZero() {
 			st.CallAt = cur.CallAt
 		}
@@ -118,44 +130,8 @@ func isWrongSequence(err error) bool {
 		apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant) // R>1
 }
 
-// claimState creates the call's entry only if the call is unknown. It is the
-// durable duplicate check for ingest: exactly one submission of an ID wins.
-// It returns the existing state (and created=false) when the ID is known.
-func (c *Client) claimState(ctx context.Context, id string, st CallState) (existing CallState, created bool, err error) {
-	kv, err := c.stateStore(ctx)
-	if err != nil {
-		return CallState{}, false, err
-	}
-	st.UpdatedAt = time.Now().UTC()
-	data, err := json.Marshal(st)
-	if err != nil {
-		return CallState{}, false, fmt.Errorf("encode state: %w", err)
-	}
-	_, err = kv.Create(ctx, id, data)
-	if err == nil {
-		return st, true, nil
-	}
-	if !errors.Is(err, jetstream.ErrKeyExists) {
-		return CallState{}, false, fmt.Errorf("claim state %s: %w", id, err)
-	}
-	existing, err = getState(ctx, kv, id)
-	if err != nil {
-		return CallState{}, false, fmt.Errorf("read existing state %s: %w", id, err)
-	}
-	return existing, false, nil
-}
-
-// releaseClaim removes a claim made by an ingest that failed before anything
-// was queued, so the ID does not look received when it is not.
-func (c *Client) releaseClaim(ctx context.Context, id string) error {
-	kv, err := c.stateStore(ctx)
-	if err != nil {
-		return err
-	}
-	return kv.Delete(ctx, id)
-}
-
-// CallIDs lists every call ID in CALL_STATE, tombstones included.
+// CallIDs lists every call ID the pipeline knows, tombstones included:
+// those in CALL_STATE and those only submitted (INTAKE).
 func (c *Client) CallIDs(ctx context.Context) ([]string, error) {
 	kv, err := c.stateStore(ctx)
 	if err != nil {
@@ -165,9 +141,20 @@ func (c *Client) CallIDs(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list calls: %w", err)
 	}
+	seen := map[string]bool{}
 	var out []string
 	for k := range keys.Keys() {
+		seen[k] = true
 		out = append(out, k)
+	}
+	submitted, err := c.intakeIDs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range submitted {
+		if !seen[k] {
+			out = append(out, k)
+		}
 	}
 	return out, nil
 }

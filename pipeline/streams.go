@@ -160,9 +160,12 @@ func (c *Client) EnsureStreams(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
+	if err := ensureIntake(ctx, c.js, cfg.Replicas); err != nil {
+		return err
+	}
 
 	c.mu.Lock()
-	c.recordings, c.state = obs, kv
+	c.recordings, c.state, c.intake = obs, kv, nil
 	c.results, c.failed = nil, nil // looked up again, with fresh config
 	c.mu.Unlock()
 

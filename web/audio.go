@@ -37,6 +37,11 @@ func (s *Server) audio(w http.ResponseWriter, r *http.Request, sess *session) {
 		http.Error(w, "no recording is stored for this call", http.StatusNotFound)
 		return
 	}
+	if errors.Is(err, pipeline.ErrUntrusted) {
+		s.log.Error().Err(err).Str("call", id).Msg("recording refused: not the one submitted")
+		http.Error(w, "this call's recording was changed after it was submitted; it is not played", http.StatusConflict)
+		return
+	}
 	if err != nil {
 		s.log.Error().Err(err).Str("call", id).Msg("recording info")
 		http.Error(w, "recording unavailable", http.StatusServiceUnavailable)
