@@ -100,7 +100,40 @@ func TestClusterAttacks(t *testing.T) {
 		return false
 	})
 
-	s, err := startServe(filepath.Join(dir, "serve"), serveOptions{natsURLs: strings.Join(urls, ","), credsDir: creds, replicas: nodes})
+	// The deployment step, where serve has it: lay out the streams with
+	// setup.nk, then give the serving host a folder without it.
+	serveDir := filepath.Join(dir, "serve")
+	runtime := creds
+	if help, _ := exec.Command(binary, "serve", "-h").CombinedOutput(); strings.Contains(string(help), "-setup-only") {
+		home := filepath.Join(serveDir, "home")
+		if err := os.MkdirAll(home, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		setup := exec.Command(binary, "serve", "-setup-only", "-nats", strings.Join(urls, ","), "-credentials", creds, "-replicas", fmt.Sprint(nodes))
+		setup.Env = serveEnv(home)
+		if out, err := setup.CombinedOutput(); err != nil {
+			t.Fatalf("serve -setup-only: %v: %s", err, lastLine(string(out)))
+		}
+		runtime = filepath.Join(dir, "creds-host")
+		if err := os.MkdirAll(runtime, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		seeds, _ := filepath.Glob(filepath.Join(creds, "*.nk"))
+		for _, f := range seeds {
+			if filepath.Base(f) == "setup.nk" {
+				continue
+			}
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(runtime, filepath.Base(f)), data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		t.Logf("deployment step: 'serve -setup-only' laid out the streams; the serving host's folder has every seed but setup.nk")
+	}
+	s, err := startServe(serveDir, serveOptions{natsURLs: strings.Join(urls, ","), credsDir: runtime, replicas: nodes})
 	if s != nil {
 		t.Cleanup(s.stop)
 	}

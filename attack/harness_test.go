@@ -301,6 +301,28 @@ func (s *serveProc) seed(identity string) string {
 	return filepath.Join(s.credsDir, identity+".nk")
 }
 
+// hasSeed reports whether identity's seed is on s's host: serve keeps the
+// embedded server's setup key in memory only, and a cluster's serving
+// hosts get no setup.nk.
+func (s *serveProc) hasSeed(identity string) bool {
+	_, err := os.Stat(s.seed(identity))
+	return err == nil
+}
+
+// stealable are the identities whose seed an attacker on s's host could
+// copy; the others are logged.
+func (s *serveProc) stealable(t testing.TB) []string {
+	var out []string
+	for _, id := range pipeline.Identities {
+		if s.hasSeed(id) {
+			out = append(out, id)
+		} else {
+			t.Logf("no %s seed on this host (%s): nothing to steal", id, s.seed(id))
+		}
+	}
+	return out
+}
+
 // creds are the component credentials serve made (or nats-conf made).
 func (s *serveProc) creds(t testing.TB) *pipeline.Credentials {
 	t.Helper()

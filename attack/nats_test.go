@@ -201,7 +201,7 @@ func playStolenRecorder(t *testing.T, s *serveProc, call callData) {
 		t.Errorf("control: web refused its own inbox: %v", err)
 	}
 	// Every other identity is refused _INBOX.> and the web's inbox too.
-	for _, id := range pipeline.Identities {
+	for _, id := range s.stealable(t) {
 		c := dialAs(t, s, id)
 		if err := c.subscribeRefused("_INBOX.>"); err == nil {
 			t.Errorf("DEFECT: %s seed may subscribe to _INBOX.>", id)
@@ -283,7 +283,7 @@ func playStreamAdmin(t *testing.T, s *serveProc) {
 	for _, st := range []string{"AUDIT", "RESULTS", "KV_REVIEW"} {
 		before[st] = streamInfo(t, web, st).State.Msgs
 	}
-	for _, id := range pipeline.Identities {
+	for _, id := range s.stealable(t) {
 		c := dialAs(t, s, id)
 		for _, op := range adminOps(records, auditCfg) {
 			if err := c.attempt(func(ctx context.Context) error { return op.do(ctx, c) }); err == nil {
@@ -299,10 +299,10 @@ func playStreamAdmin(t *testing.T, s *serveProc) {
 			t.Errorf("stream %s lost messages: %d before the attacks, %d after", st, n, got)
 		}
 	}
-	setup := dialAs(t, s, pipeline.IdentitySetup)
 	for name, cfg := range map[string]jetstream.StreamConfig{"RECORDS": records, "AUDIT": auditCfg} {
 		now := streamInfo(t, web, name).Config
 		if now.Description != cfg.Description || now.MaxAge != cfg.MaxAge {
+			setup := dialAs(t, s, pipeline.IdentitySetup) // it was changed, so the seed is here
 			if err := setup.attempt(func(ctx context.Context) error {
 				_, err := setup.apiRequest(ctx, "$JS.API.STREAM.UPDATE."+name, cfg)
 				return err
