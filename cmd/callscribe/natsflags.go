@@ -107,8 +107,14 @@ func (f *natsFlags) connectAs(ctx context.Context, identity string, logger zerol
 		if g.loaded == nil {
 			creds, err := pipeline.LoadCredentials(f.credentials)
 			if err != nil {
-				return nil, fmt.Errorf("connect as %s: %w (serve makes the credentials on its first start; for a cluster, 'callscribe nats-conf -credentials %s')",
-					identity, err, f.credentials)
+				// No key here: the server decides (nothing answering, or
+				// refusing us, is the more useful error).
+				c, cerr := g.connect(ctx, "callscribe-"+identity, logger)
+				if cerr != nil {
+					return nil, fmt.Errorf("%w\n(no key to connect as %s: %v; serve makes the keys on its first start, for a cluster 'callscribe nats-conf -credentials DIR')",
+						cerr, identity, err)
+				}
+				return c, nil
 			}
 			g.loaded = creds
 		}
