@@ -98,9 +98,9 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	plan := servePlan{data: *data, listen: *listen, port: *port, workers: *workers, ackWait: *ackWait,
 		maxDeliver: *maxDeliver, grace: *grace, replicas: *replicas, storeKey: key, metrics: *metricsAddr, auditKey: *auditKey}
 	if roles["worker"] {
-		return serveWithWorkers(ctx, fs, &ef, &nf, &wf, &rf, roles, plan, logger)
+		return serveWithWorkers(ctx, fs, &ef, serveConfig{nats: &nf, web: &wf, retention: &rf, roles: roles, plan: plan, log: logger})
 	}
-	return serveRoles(ctx, &nf, &wf, &rf, roles, plan, logger, nil)
+	return serveRoles(ctx, serveConfig{nats: &nf, web: &wf, retention: &rf, roles: roles, plan: plan, log: logger}, nil)
 }
 
 // servePlan is what serve's flags decided.
@@ -112,8 +112,19 @@ type servePlan struct {
 	maxDeliver, replicas   int
 }
 
-func serveWithWorkers(ctx context.Context, fs *flag.FlagSet, ef *engineFlags, nf *natsFlags, wf *webFlags, rf *retentionFlags,
-	roles map[string]bool, plan servePlan, logger zerolog.Logger) error {
+// serveConfig is everything serve's flags decided, in one value: the roles
+// and how each is reached and configured.
+type serveConfig struct {
+	nats      *natsFlags
+	web       *webFlags
+	retention *retentionFlags
+	roles     map[string]bool
+	plan      servePlan
+	log       zerolog.Logger
+}
+
+func serveWithWorkers(ctx context.Context, fs *flag.FlagSet, ef *engineFlags, sc serveConfig) error {
+	plan, rf, logger := sc.plan, sc.retention, sc.log
 	workers := &plan.workers
 	modelPath, err := models.ResolveFromOS(ef.model)
 	if err != nil {
@@ -148,7 +159,8 @@ func serveWithWorkers(ctx context.Context, fs *flag.FlagSet, ef *engineFlags, nf
 		Int("workers", *workers).Int("threads", ef.threads).Str("rules", rules.Current().Version()).
 		Msg("worker role ready")
 
-	return serveRoles(ctx, nf, wf, rf, roles, plan, logger, func(ctx context.Context, client *pipeline.Client, m *metrics) error {
+	sc.plan = plan // with the workers chosen above
+	return serveRoles(ctx, sc, func(ctx context.Context, client *pipeline.Client, m *metrics) error {
 		proc := newCallProcessor(ef, engine, rules.Current())
 		proc.rules = rules.Current
 		observe := func(id string, out *processed) {
@@ -179,8 +191,8 @@ func serveWithWorkers(ctx context.Context, fs *flag.FlagSet, ef *engineFlags, nf
 // the streams as the setup identity, and runs the roles, each connected as
 // its own identity, until ctx ends or one of them fails. work is the worker
 // role, nil when this process has none.
-func serveRoles(ctx context.Context, nf *natsFlags, wf *webFlags, rf *retentionFlags, roles map[string]bool, plan servePlan,
-	logger zerolog.Logger, work func(context.Context, *pipeline.Client, *metrics) error) error {
+func serveRoles(ctx context.Context, sc serveConfig, work func(context.Context, *pipeline.Client, *metrics) error) error {
+	nf, wf, rf, roles, plan, logger := sc.nats, sc.web, sc.retention, sc.roles, sc.plan, sc.log
 	if nf.url == "" {
 		srv, err := pipeline.StartEmbedded(ctx, pipeline.EmbeddedConfig{
 			DataDir: plan.data, Host: plan.listen, Port: plan.port, Log: logger, EncryptionKey: plan.storeKey,
