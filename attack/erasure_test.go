@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callscribe/callscribe/classify"
 	"github.com/callscribe/callscribe/pipeline"
 )
 
@@ -25,6 +26,51 @@ func TestAttack8ErasureLeavesNothingOnDisk(t *testing.T) {
 	erased := suite.transcribedCall(t, "atk8e")
 	kept := suite.transcribedCall(t, "atk8k")
 	objectAndSearch(t, suite, erased, kept)
+}
+
+// Attack 8b: the same search after the retention role erases an
+// administrative call whose period has ended, on a serve of its own with a
+// one-hour period swept every second. Control: an administrative call made
+// just now, not yet due, is found.
+func TestAttack8bRetentionErasureLeavesNothingOnDisk(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts another serve (-short)")
+	}
+	s, err := startServe(t.TempDir(), serveOptions{extra: []string{"-retention", "1h", "-retention-every", "1s"}})
+	if s != nil {
+		t.Cleanup(s.stop)
+	}
+	if err != nil {
+		t.Fatalf("serve with a short retention period: %v", err)
+	}
+	due, kept := newCall("atk8r"), newCall("atk8rk")
+	due.label, kept.label = classify.Administrative, classify.Administrative
+	due.meta.StartedAt = time.Now().UTC().Add(-2 * time.Hour).Truncate(time.Second)
+	// The sweeper may erase the due call before it is seen transcribed:
+	// ingest it and wait for it to be erased, not for the transcript.
+	w := s.startWorker(t)
+	w.mu.Lock()
+	w.texts[due.meta.ID], w.labels[due.meta.ID] = due.text, due.label
+	w.mu.Unlock()
+	rec := s.client(t, pipeline.IdentityRecorder)
+	ctx, cancel := context.WithTimeout(context.Background(), liveness)
+	defer cancel()
+	if _, err := rec.Ingest(ctx, due.meta, bytes.NewReader(due.audio)); err != nil {
+		t.Fatalf("scene: ingest %s: %v", due.meta.ID, err)
+	}
+	s.transcribe(t, kept)
+	var st pipeline.CallState
+	if !poll(func() bool {
+		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer scancel()
+		st, _ = rec.State(sctx, due.meta.ID)
+		return st.State == pipeline.StateDeleted
+	}) {
+		t.Fatalf("the due administrative call %s was not erased by retention (state %q); serve's log about it:\n%s", due.meta.ID, st.State, s.logAbout(due.meta.ID))
+	}
+	// The search covers the transcript only if there was one to erase.
+	t.Logf("the due call was transcribed before retention erased it: %v", strings.Contains(w.log.about(due.meta.ID), `"call transcribed"`))
+	searchStore(t, s, due, kept)
 }
 
 func objectAndSearch(t *testing.T, s *serveProc, erased, kept callData) {
@@ -63,10 +109,14 @@ func objectAndSearch(t *testing.T, s *serveProc, erased, kept callData) {
 		t.Errorf("the erased call's page answered %d, want 404", r.code)
 	}
 
+	searchStore(t, s, erased, kept)
+}
+
+// searchStore walks every file of s's JetStream store: kept's NHS number
+// and transcript must be there (control), nothing of erased may be.
+func searchStore(t *testing.T, s *serveProc, erased, kept callData) {
+	t.Helper()
 	store := filepath.Join(s.data, "jetstream")
-	if s.data == "" {
-		t.Fatal("no data folder")
-	}
 	// Positive control first: the kept call is on disk (this also waits
 	// for the store to have written what it holds).
 	waitFor(t, "control: the kept call's NHS number and transcript found in the store's files", func() bool {
@@ -84,7 +134,7 @@ func objectAndSearch(t *testing.T, s *serveProc, erased, kept callData) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	for _, what := range sortedKeys(found) {
-		t.Errorf("DEFECT: after the objection, the erased call's %s is still in %s", what, strings.Join(found[what], ", "))
+		t.Errorf("DEFECT: after the erasure, the erased call's %s is still in %s", what, strings.Join(found[what], ", "))
 	}
 }
 

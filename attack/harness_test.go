@@ -78,6 +78,8 @@ type serveOptions struct {
 	natsURLs string
 	credsDir string
 	replicas int
+	// extra flags for serve.
+	extra []string
 }
 
 // serveProc is a running 'callscribe serve' subprocess and what a test
@@ -212,6 +214,7 @@ func startServe(dir string, o serveOptions) (*serveProc, error) {
 		args = append(args, "-nats", o.natsURLs, "-credentials", o.credsDir, "-replicas", strconv.Itoa(o.replicas))
 		s.natsURL, s.credsDir = o.natsURLs, o.credsDir
 	}
+	args = append(args, o.extra...)
 	f, err := os.Create(filepath.Join(dir, "serve.log"))
 	if err != nil {
 		return nil, err

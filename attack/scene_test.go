@@ -34,6 +34,8 @@ type callData struct {
 	audio []byte
 	// text is what the worker double "transcribes".
 	text string
+	// label is what the worker double decides; clinical unless set.
+	label classify.Label
 }
 
 // secrets are the byte strings that must never be found once the call is
@@ -112,6 +114,7 @@ type workerDouble struct {
 	log    *logBuffer // the real Worker's log: call IDs and outcomes, no patient data
 	mu     sync.Mutex
 	texts  map[string]string
+	labels map[string]classify.Label
 	client *pipeline.Client
 	cancel context.CancelFunc
 	done   chan error
@@ -123,7 +126,11 @@ func (w *workerDouble) Process(ctx context.Context, meta pipeline.CallMeta, audi
 	}
 	w.mu.Lock()
 	text, ok := w.texts[meta.ID]
+	label := w.labels[meta.ID]
 	w.mu.Unlock()
+	if label == "" {
+		label = classify.Clinical
+	}
 	if !ok {
 		return nil, pipeline.Permanent(fmt.Errorf("worker double: no text for %s", meta.ID))
 	}
@@ -132,7 +139,7 @@ func (w *workerDouble) Process(ctx context.Context, meta pipeline.CallMeta, audi
 			Model: "attack-suite-double", Language: "en", Duration: 4 * time.Second,
 			Segments: []transcribe.Segment{{Index: 0, Start: 0, End: 4 * time.Second, Text: text, Speaker: "caller"}},
 		},
-		Decision: classify.Decision{Label: classify.Clinical, Reasons: []string{"medication mentioned"}, RulesVersion: "attack-suite-double"},
+		Decision: classify.Decision{Label: label, Reasons: []string{"chosen by the test"}, RulesVersion: "attack-suite-double"},
 	}, nil
 }
 
@@ -162,7 +169,7 @@ func (s *serveProc) startWorker(t testing.TB) *workerDouble {
 			s.workerErr = err
 			return
 		}
-		w := &workerDouble{texts: map[string]string{}, client: c, done: make(chan error, 1), log: &logBuffer{f: f}}
+		w := &workerDouble{texts: map[string]string{}, labels: map[string]classify.Label{}, client: c, done: make(chan error, 1), log: &logBuffer{f: f}}
 		rctx, rcancel := context.WithCancel(context.Background())
 		w.cancel = rcancel
 		pw := &pipeline.Worker{Client: c, Processor: w, ID: "attack-suite-worker-double", AckWait: 10 * time.Second,
@@ -193,6 +200,7 @@ func (s *serveProc) transcribe(t testing.TB, c callData) {
 	w := s.startWorker(t)
 	w.mu.Lock()
 	w.texts[c.meta.ID] = c.text
+	w.labels[c.meta.ID] = c.label
 	w.mu.Unlock()
 	rec := s.client(t, pipeline.IdentityRecorder)
 	ctx, cancel := context.WithTimeout(context.Background(), liveness)
@@ -213,6 +221,9 @@ func (s *serveProc) transcribe(t testing.TB, c callData) {
 		// the attack that needed it cannot be played.
 		t.Fatalf("DEFECT (scene, not an attack): valid call %s not transcribed: state %q (%v); worker double's log about it:\n%s\nserve's:\n%s",
 			c.meta.ID, st.State, err, w.log.about(c.meta.ID), s.logAbout(c.meta.ID))
+	}
+	if c.label != "" && c.label != classify.Clinical && c.label != classify.Uncertain {
+		return // nothing to review
 	}
 	clin := s.session(t, "clinician")
 	waitFor(t, "scene: "+c.meta.ID+" in the review UI", func() bool {
