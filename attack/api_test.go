@@ -290,3 +290,36 @@ func TestAPIAttackCLISelfAssertedFlags(t *testing.T) {
 		t.Errorf("DEFECT: the status read is on the trail %d time(s) as the auditor and %d as the self-asserted eve", asAuditor, asEve)
 	}
 }
+
+// API attack 7: an objection to a call ID the pipeline never received
+// (a typo, or a guess at the next ID) must not leave a tombstone that
+// later refuses the real call with that ID.
+func TestAPIAttackObjectionToUnknownID(t *testing.T) {
+	apiAvailable(t, suite)
+	c := newCall("api7")
+	r := newWebClient(suite, "").apiRequest(t, http.MethodPost, "/api/v1/calls/"+c.meta.ID+"/objection",
+		suite.apiToken(t, "clinician"), map[string]string{"reason": "attack suite"}, nil)
+	if r.code == http.StatusOK {
+		t.Errorf("DEFECT: an objection to never-received call %s was recorded (200)", c.meta.ID)
+	}
+	// The call now arrives: it must be taken and transcribed as any other.
+	w := suite.startWorker(t)
+	w.mu.Lock()
+	w.texts[c.meta.ID] = c.text
+	w.mu.Unlock()
+	rec := suite.client(t, "recorder")
+	ctx, cancel := context.WithTimeout(context.Background(), liveness)
+	defer cancel()
+	res, err := rec.Ingest(ctx, c.meta, bytes.NewReader(c.audio))
+	if err != nil {
+		t.Fatalf("ingest %s after the objection attempt: %v", c.meta.ID, err)
+	}
+	if res.Duplicate {
+		t.Errorf("DEFECT: call %s refused at ingest as already known (state %q) after an objection to it before it existed", c.meta.ID, res.State)
+		return
+	}
+	clin := suite.session(t, "clinician")
+	waitFor(t, c.meta.ID+" in review after the objection attempt", func() bool {
+		return clin.get(t, "/calls/"+c.meta.ID).code == http.StatusOK
+	})
+}
