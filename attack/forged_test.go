@@ -102,7 +102,6 @@ func playForged(t *testing.T, s *serveProc) {
 	// Positive control: a call transcribed after the forgeries does become
 	// a proposal, so the review consumer has read past all of them.
 	d := s.transcribedCall(t, "atk3d")
-	_ = d
 
 	// Parked: the review consumer has settled every forgery...
 	web := dialAs(t, s, pipeline.IdentityWeb)
