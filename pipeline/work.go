@@ -50,6 +50,13 @@ func (w *worker) work(runCtx, procCtx context.Context, d *delivery, meta CallMet
 
 	audio, err := w.c.Recording(procCtx, d.id)
 	if errors.Is(err, ErrNotFound) {
+		if in, ierr := w.c.Intake(procCtx, d.id); ierr == nil && in.RecordingDigest != "" && d.attempt < w.MaxDeliver {
+			// The recorder stored it: on a cluster a replica that has not
+			// caught up yet can answer the read (the attack suite saw 3 in
+			// 20 runs on 3 nodes). Try again rather than dead-letter.
+			w.retry(runCtx, d, fmt.Errorf("recording %s not visible yet: %w", d.id, err))
+			return
+		}
 		w.deadLetter(runCtx, d, &meta, nil, KindInvalid, "recording not found in "+BucketRecordings+" (deleted, or never stored)")
 		return
 	}
