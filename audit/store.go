@@ -53,7 +53,7 @@ type Config struct {
 // concurrent use and serialised within the process; across processes the
 // expected-last-sequence check serialises it.
 type Log struct {
-	stream *pipeline.Stream
+	stream Trail
 	cfg    Config
 	log    zerolog.Logger
 	keys   map[string]ed25519.PublicKey // whose entries a writer builds on
@@ -131,7 +131,18 @@ func Bind(ctx context.Context, c *pipeline.Client, cfg Config) (*Log, error) {
 	return newLog(s, cfg), nil
 }
 
-func newLog(s *pipeline.Stream, cfg Config) *Log {
+// Trail is the append-only stream a Log keeps its entries on
+// (pipeline.Stream): conditional appends, an ordered scan, the server's
+// counts.
+type Trail interface {
+	Append(ctx context.Context, subject string, data []byte, lastSeq uint64) (uint64, error)
+	Scan(ctx context.Context, subject string, from uint64, fn func(seq uint64, data []byte) error) error
+	State(ctx context.Context) (pipeline.StreamState, error)
+}
+
+var _ Trail = (*pipeline.Stream)(nil)
+
+func newLog(s Trail, cfg Config) *Log {
 	keys := map[string]ed25519.PublicKey{}
 	for _, k := range cfg.Keys {
 		keys[KeyID(k)] = k

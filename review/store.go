@@ -48,11 +48,34 @@ type Config struct {
 	Now func() time.Time
 }
 
+// Items is the bucket review items are kept in (pipeline.Bucket): reads,
+// writes at a revision, keys, erasure.
+type Items interface {
+	Get(ctx context.Context, key string) ([]byte, uint64, error)
+	Create(ctx context.Context, key string, value []byte) (uint64, error)
+	Update(ctx context.Context, key string, value []byte, rev uint64) (uint64, error)
+	Keys(ctx context.Context) ([]string, error)
+	Erase(ctx context.Context, key string) (uint64, error)
+}
+
+// Records is the stream confirmed records are published on
+// (pipeline.Stream).
+type Records interface {
+	PublishOnce(ctx context.Context, subject, id string, data []byte, header map[string]string) (uint64, error)
+	Last(ctx context.Context, subject string) ([]byte, error)
+	Erase(ctx context.Context, subject string) (uint64, error)
+}
+
+var (
+	_ Items   = (*pipeline.Bucket)(nil)
+	_ Records = (*pipeline.Stream)(nil)
+)
+
 // Store keeps review items in the REVIEW bucket.
 type Store struct {
 	c       *pipeline.Client
-	kv      *pipeline.Bucket
-	records *pipeline.Stream
+	kv      Items
+	records Records
 	cfg     Config
 	log     zerolog.Logger
 }
