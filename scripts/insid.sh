@@ -69,16 +69,18 @@ while IFS='=' read -r k v; do envs+=("$k=$v"); done < <(env | grep -E '^(CALLSCR
 # then the binds, then the command line to run in the root.
 setup='set -e
 root=$1; n=$2; shift 2
+# A private /tmp the tests may write to, mounted first so that a checkout
+# or cache under /tmp, bound below, stays visible on top of it.
+mkdir -p "$root/tmp" && mount -t tmpfs -o size=8g tmpfs "$root/tmp"
 while [ "$n" -gt 0 ]; do
   if [ -d "$1" ]; then mkdir -p "$root$1"; else mkdir -p "$(dirname "$root$1")"; [ -e "$root$1" ] || : > "$root$1"; fi
   mount --rbind "$1" "$root$1"
   n=$((n - 1)); shift
 done
 # DNS and /etc/hosts from the host (minbase has none, so "localhost" would
-# not resolve), and a private /tmp the tests may write to.
+# not resolve).
 cp -L /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
 cp -L /etc/hosts "$root/etc/hosts" 2>/dev/null || printf "127.0.0.1 localhost\n::1 localhost\n" > "$root/etc/hosts"
-mkdir -p "$root/tmp" && mount -t tmpfs -o size=8g tmpfs "$root/tmp"
 exec chroot "$root" "$@"'
 exec unshare --mount --propagation private -- /bin/sh -c "$setup" insid "$root" "${#binds[@]}" "${binds[@]}" \
   /usr/bin/env -i "${envs[@]}" /bin/sh -c 'cd "$0" && exec "$@"' "$(pwd)" "$@"
