@@ -170,6 +170,20 @@ func TestIdentityMatrixOnNATS(t *testing.T) {
 			_, err := c.JetStream().Publish(ctx, pipeline.SubjectTranscribed("forged-"+who), []byte(`{}`))
 			return err
 		}},
+		{"take a queued call", func(ctx context.Context, c *pipeline.Client, _ string) error {
+			cons, err := c.JetStream().Consumer(ctx, pipeline.StreamCalls, pipeline.ConsumerTranscribers)
+			if err != nil {
+				return err
+			}
+			batch, err := cons.FetchNoWait(1)
+			if err != nil {
+				return err
+			}
+			for m := range batch.Messages() {
+				_ = m.Nak() // back to the queue
+			}
+			return batch.Error()
+		}},
 		{"write a call's state", func(ctx context.Context, c *pipeline.Client, _ string) error {
 			_, err := c.JetStream().Publish(ctx, "$KV.CALL_STATE.state-probe", []byte(`{"state":"deleted"}`))
 			return err
@@ -216,6 +230,7 @@ func TestIdentityMatrixOnNATS(t *testing.T) {
 		"write audit trail":     "worker web retention objections",
 		"publish a result":      "worker",
 		"write a call's state":  "worker retention objections",
+		"take a queued call":    "worker",
 		"rewrite an intake":     "",
 		"delete a stream":       "",
 		"purge a stream":        "",

@@ -142,9 +142,12 @@ func IdentityPermissions(identity string) (*server.Permissions, error) {
 				"$JS.API.STREAM.PURGE." + streamObjects, "$O." + BucketRecordings + ".M.>"})
 		sub = []string{subjectErased + "*"}
 	case IdentityWeb:
-		content := []string{StreamCalls, StreamResults, StreamFailed, streamState, streamIntake, streamObjects, streamReview, streamRecords}
-		pub = slices.Concat(jsGet(content...), jsConsume(content...), auditor(),
-			[]string{"$KV.REVIEW.>", "records.confirmed.*", SubjectObjection(IdentityWeb, "*")})
+		// Everything but the queue's consumers: CALLS is a work queue,
+		// and a consumer there would take calls from the workers.
+		content := []string{StreamResults, StreamFailed, streamState, streamIntake, streamObjects, streamReview, streamRecords}
+		pub = slices.Concat(jsGet(append(content, StreamCalls)...), jsConsume(content...), auditor(),
+			[]string{"$KV.REVIEW.>", "records.confirmed.*", SubjectObjection(IdentityWeb, "*"),
+				"$JS.API.CONSUMER.INFO." + StreamCalls + ".>"})
 	case IdentityRetention:
 		pub = eraser()
 	case IdentityObjections:
@@ -163,8 +166,9 @@ func IdentityPermissions(identity string) (*server.Permissions, error) {
 		Subscribe: &server.SubjectPermission{Allow: sub},
 	}
 	if identity == IdentityObjections {
-		// The objections service answers requests on calls.objection.<id>:
-		// one reply to whatever inbox asked, for a bounded time.
+		// The objections service answers requests on
+		// calls.objection.<sender>.<id>: one reply to whatever inbox
+		// asked, for a bounded time.
 		p.Response = &server.ResponsePermission{MaxMsgs: 1, Expires: time.Minute}
 	}
 	return p, nil
