@@ -59,6 +59,10 @@ func TestOverviewBacklogAndQueuePosition(t *testing.T) {
 
 	close(release)
 	waitState(t, env, "wait-2", pipeline.StateTranscribed)
+	// The state is written before the call is acknowledged and its slot
+	// freed: wait for the worker to let go of it before looking.
+	waitFor(t, func() bool { return env.c.WorkerLoad().Busy == 0 })
+	waitFor(t, func() bool { b, err := env.c.Backlog(ctx); return err == nil && b.InFlight == 0 })
 	ov, err = env.c.Overview(ctx, before)
 	if err != nil || len(ov.InFlight) != 0 || ov.Queued != 0 || !ov.OldestQueued.IsZero() || ov.Failed != 1 {
 		t.Errorf("overview when done: %+v, %v", ov, err)
