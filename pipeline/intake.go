@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -128,28 +129,36 @@ func (c *Client) intakeIDs(ctx context.Context) ([]string, error) {
 	return out, nil
 }
 
-// checkRecording holds the recording opened by Recording to the digest the
-// recorder wrote in the call's intake, which nobody can change: a recording
-// replaced since it was submitted is refused (ErrUntrusted), not
-// transcribed. A call without an intake (submitted before intakes were
-// kept) is not checked.
-func (c *Client) checkRecording(ctx context.Context, id string, audio io.Reader) error {
+// checkRecording holds the call's recording to the digest the recorder
+// wrote in its intake, which nobody can change: a recording replaced since
+// it was submitted is refused (ErrUntrusted), not transcribed. It reads the
+// whole recording and hashes it itself: the description's digest field is
+// only what its writer put there, and the processor may stop reading
+// before the end, where the object store would check the chunks. A second
+// read of a local recording costs milliseconds (a call is a few MB); the
+// processor's own read is not drained afterwards, because a reader left
+// idle for a long transcription times out. A call without an intake
+// (submitted before intakes were kept) is not checked.
+func (c *Client) checkRecording(ctx context.Context, id string) error {
 	in, err := c.Intake(ctx, id)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, ErrNotFound) || (err == nil && in.RecordingDigest == "") {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	or, ok := audio.(jetstream.ObjectResult)
-	if !ok {
-		return fmt.Errorf("recording %s: not an object store reader", id)
-	}
-	info, err := or.Info()
+	r, err := c.Recording(ctx, id)
 	if err != nil {
+		return err
+	}
+	defer r.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, r); errors.Is(err, jetstream.ErrDigestMismatch) {
+		return fmt.Errorf("%w: recording %s: its chunks do not match its description", ErrUntrusted, id)
+	} else if err != nil {
 		return fmt.Errorf("recording %s: %w", id, err)
 	}
-	if in.RecordingDigest != "" && info.Digest != in.RecordingDigest {
+	if jetstream.GetObjectDigestValue(h) != in.RecordingDigest {
 		return fmt.Errorf("%w: recording %s was replaced after it was submitted (digest differs from its intake)", ErrUntrusted, id)
 	}
 	return nil

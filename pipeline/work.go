@@ -64,7 +64,7 @@ func (w *worker) work(runCtx, procCtx context.Context, d *delivery, meta CallMet
 		w.retry(runCtx, d, err)
 		return
 	}
-	if err := w.c.checkRecording(procCtx, d.id, audio); err != nil {
+	if err := w.c.checkRecording(procCtx, d.id); err != nil {
 		_ = audio.Close()
 		if errors.Is(err, ErrUntrusted) {
 			w.deadLetter(runCtx, d, &meta, nil, KindPermanent, err.Error())
@@ -82,14 +82,6 @@ func (w *worker) work(runCtx, procCtx context.Context, d *delivery, meta CallMet
 	start := time.Now()
 	out := w.process(context.WithValue(procCtx, stageKey{}, stages), meta, audio)
 	t := callTiming{began: began, processing: time.Since(start)}
-	if out.err == nil && !out.handBack && !out.panicked {
-		// Reading to the end makes the object store check the chunks
-		// against the description's digest, which checkRecording held
-		// to the intake's: a transcript of other audio is not published.
-		if _, err := io.Copy(io.Discard, audio); err != nil {
-			out = outcome{err: Permanent(fmt.Errorf("%w: recording %s: %w", ErrUntrusted, d.id, err))}
-		}
-	}
 	_ = audio.Close() // read-only; nothing to flush
 	t.stages = stages.stop()
 	w.settle(runCtx, procCtx, d, meta, attempt, out, t)
