@@ -27,8 +27,9 @@
 #     as the Dockerfile's VOLUME expects: `callscribe transcribe -format txt
 #     -model tiny.en jfk.wav` must say "ask not what your country can do for
 #     you".
-#  4. serve: the image's default command, given a token and the test model,
-#     must pass the Dockerfile's HEALTHCHECK and stop cleanly on SIGTERM.
+#  4. serve: the image's default command, given only the test model (the
+#     embedded NATS server makes its component keys on first start), must
+#     pass the Dockerfile's HEALTHCHECK and stop cleanly on SIGTERM.
 #
 # Needs root (debootstrap, podman's system storage); installs podman, runc and
 # debootstrap with apt when missing. The test model comes from
@@ -202,9 +203,9 @@ lap check
 
 # ---- 4. serve and its health check --------------------------------------------
 # The image's default command (serve, every role, embedded NATS on 0.0.0.0,
-# which wants a token) with the test model, until the Dockerfile's
-# HEALTHCHECK (`callscribe health`, asking serve's /healthz) passes.
-token=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+# admitting only the component keys it makes on first start) with the test
+# model, until the Dockerfile's HEALTHCHECK (`callscribe health`, asking
+# serve's /healthz) passes.
 # Podman would hand the health check's timer to systemd, which these machines
 # do not run; `podman healthcheck run` below runs it by hand. nosystemd drops
 # podman's complaint about that from stderr (through a file: conmon keeps the
@@ -218,7 +219,7 @@ nosystemd() {
   return $rc
 }
 cid=$(nosystemd podman "${run_opts[@]}" run -d --pull=never --network none "${ulimits[@]}" \
-  -e CALLSCRIBE_TOKEN="$token" -e CALLSCRIBE_MODEL=tiny.en \
+  -e CALLSCRIBE_MODEL=tiny.en \
   -v "$vols/models:/models:ro" "$image") || die "podman run -d $image (serve) failed (above)"
 [ -n "$(podman image inspect --format '{{.HealthCheck}}' "$image" | grep -v '^<nil>$')" ] \
   || die "$image has no HEALTHCHECK (built in OCI format?)"
