@@ -210,9 +210,10 @@ func serveRoles(ctx context.Context, sc serveConfig, work func(context.Context, 
 	conns := &components{nf: nf, wf: wf, plan: plan, logger: logger}
 	defer conns.close()
 
+	parent := ctx
 	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
 	var wg sync.WaitGroup
+	defer func() { cancel(nil); wg.Wait() }()
 	run := func(role string, f func(context.Context) error) {
 		wg.Add(1)
 		go func() {
@@ -222,36 +223,42 @@ func serveRoles(ctx context.Context, sc serveConfig, work func(context.Context, 
 			}
 		}()
 	}
-	monitor, err := conns.client(ctx, pipeline.IdentityMonitor)
-	if err != nil {
+	// Asked to stop while the roles were still connecting: not a failure
+	// (the image check's SIGTERM came while the worker connected).
+	startErr := func(err error) error {
+		if parent.Err() != nil && errors.Is(err, context.Canceled) {
+			logger.Info().Msg("stopped during start-up")
+			return nil
+		}
 		return err
 	}
-	m := newMetrics(monitor)
-	if plan.metrics != "" {
-		run("metrics", func(ctx context.Context) error { return m.serve(ctx, plan.metrics, monitor, logger) })
+	monitor, err := conns.client(ctx, pipeline.IdentityMonitor)
+	if err != nil {
+		return startErr(err)
 	}
+	m := newMetrics(monitor)
 	if roles["web"] {
 		c, err := conns.open(ctx, pipeline.IdentityWeb)
 		if err != nil {
-			return err
+			return startErr(err)
 		}
 		stopWeb, err := wf.start(ctx, c.store, c.trail, logger)
 		if err != nil {
-			return err
+			return startErr(err)
 		}
 		defer stopWeb()
 	}
 	if roles["retention"] {
 		c, err := conns.open(ctx, pipeline.IdentityRetention)
 		if err != nil {
-			return err
+			return startErr(err)
 		}
 		run("retention", func(ctx context.Context) error { return rf.run(ctx, c.client, c.store, m.with(c.trail), logger) })
 	}
 	if roles["objections"] {
 		c, err := conns.open(ctx, pipeline.IdentityObjections)
 		if err != nil {
-			return err
+			return startErr(err)
 		}
 		run("objections", func(ctx context.Context) error {
 			return serveObjections(ctx, c.client, c.store, m.with(c.trail), logger)
@@ -260,9 +267,13 @@ func serveRoles(ctx context.Context, sc serveConfig, work func(context.Context, 
 	if work != nil {
 		c, err := conns.open(ctx, pipeline.IdentityWorker)
 		if err != nil {
-			return err
+			return startErr(err)
 		}
 		run("worker", func(ctx context.Context) error { return work(ctx, c.client, m.with(c.trail)) })
+	}
+	// /healthz last: healthy means every role is connected.
+	if plan.metrics != "" {
+		run("metrics", func(ctx context.Context) error { return m.serve(ctx, plan.metrics, monitor, logger) })
 	}
 	logger.Info().Str("nats", pipeline.RedactURLs(nf.url)).Strs("roles", sortedRoles(roles)).
 		Msg("serving: ingest with `callscribe ingest FILE.wav`, results on calls.transcribed.<id>")
