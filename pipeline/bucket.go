@@ -85,9 +85,18 @@ func (b *Bucket) Update(ctx context.Context, key string, value []byte, rev uint6
 
 // Keys lists the bucket's keys.
 func (b *Bucket) Keys(ctx context.Context) ([]string, error) {
-	lister, err := b.kv.ListKeys(ctx)
+	keys, err := kvKeys(ctx, b.kv)
 	if err != nil {
 		return nil, fmt.Errorf("%s keys: %w", b.name, err)
+	}
+	return keys, nil
+}
+
+// kvKeys lists a bucket's keys.
+func kvKeys(ctx context.Context, kv jetstream.KeyValue) ([]string, error) {
+	lister, err := kv.ListKeys(ctx)
+	if err != nil {
+		return nil, err
 	}
 	var out []string
 	for k := range lister.Keys() {
@@ -102,8 +111,9 @@ func (b *Bucket) Erase(ctx context.Context, key string) (uint64, error) {
 	return b.c.EraseSubject(ctx, "KV_"+b.name, "$KV."+b.name+"."+key, 0)
 }
 
-// isWrongLastSequence reports a publish refused because the stream or
-// subject moved on since the expected sequence.
+// isWrongLastSequence reports a conditional write refused because the
+// stream or subject moved on since the expected sequence (the second code
+// is what a replicated stream answers).
 func isWrongLastSequence(err error) bool {
 	var apiErr *jetstream.APIError
 	return errors.As(err, &apiErr) &&

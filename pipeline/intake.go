@@ -32,25 +32,13 @@ type Intake struct {
 	RecordingDigest string `json:"recording_digest,omitempty"`
 }
 
-// ensureIntake creates or updates the write-once INTAKE bucket.
+// ensureIntake creates or updates the write-once INTAKE bucket: an
+// erasable bucket keeping one revision, whose stream refuses a new message
+// on a key that holds one, and no rollup (which would replace it).
 func ensureIntake(ctx context.Context, js jetstream.JetStream, replicas int) error {
-	_, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:                 "KV_" + BucketIntake,
-		Description:          "call ID → the recorder's submission (time, recording digest); write-once",
-		Subjects:             []string{"$KV." + BucketIntake + ".>"},
-		MaxMsgsPerSubject:    1,
-		Discard:              jetstream.DiscardNew,
-		DiscardNewPerSubject: true,
-		MaxBytes:             -1,
-		MaxMsgs:              -1,
-		MaxMsgSize:           -1,
-		MaxConsumers:         -1,
-		Storage:              jetstream.FileStorage,
-		Replicas:             max(replicas, 1),
-		AllowDirect:          true,
-		Duplicates:           2 * time.Minute,
-	})
-	if err != nil {
+	sc := kvStreamConfig(BucketIntake, "call ID → the recorder's submission (time, recording digest); write-once", 1, replicas)
+	sc.DiscardNewPerSubject, sc.AllowRollup = true, false
+	if _, err := js.CreateOrUpdateStream(ctx, sc); err != nil {
 		return fmt.Errorf("ensure key/value %s: %w", BucketIntake, err)
 	}
 	return nil
@@ -118,15 +106,11 @@ func (c *Client) intakeIDs(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	keys, err := kv.ListKeys(ctx)
+	keys, err := kvKeys(ctx, kv)
 	if err != nil {
 		return nil, fmt.Errorf("list intakes: %w", err)
 	}
-	var out []string
-	for k := range keys.Keys() {
-		out = append(out, k)
-	}
-	return out, nil
+	return keys, nil
 }
 
 // checkRecording holds the call's recording to the digest the recorder

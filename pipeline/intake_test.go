@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/callscribe/callscribe/pipeline"
@@ -63,6 +64,10 @@ func TestIntakeIsWriteOnce(t *testing.T) {
 	}
 	if _, err := env.c.JetStream().Publish(ctx, "$KV.INTAKE.once-1", []byte(`{"recording_digest":"SHA-256=forged"}`)); err == nil {
 		t.Error("a second write to the intake was accepted")
+	}
+	rollup := &nats.Msg{Subject: "$KV.INTAKE.once-1", Data: []byte(`{"recording_digest":"SHA-256=forged"}`), Header: nats.Header{"Nats-Rollup": []string{"sub"}}}
+	if _, err := env.c.JetStream().PublishMsg(ctx, rollup); err == nil {
+		t.Error("a rollup replaced the intake")
 	}
 	after, err := env.c.Intake(ctx, "once-1")
 	if err != nil || after.RecordingDigest != before.RecordingDigest {

@@ -18,26 +18,8 @@ import (
 // A bucket created by an older version with the mark keeps it; EraseSubject
 // then purges instead and logs a warning.
 func EnsureErasableKV(ctx context.Context, js jetstream.JetStream, bucket, description string, history uint8, replicas int) (jetstream.KeyValue, error) {
-	if replicas == 0 {
-		replicas = 1
-	}
-	name := "KV_" + bucket
-	sc := jetstream.StreamConfig{
-		Name:              name,
-		Description:       description,
-		Subjects:          []string{"$KV." + bucket + ".>"},
-		MaxMsgsPerSubject: int64(history),
-		MaxBytes:          -1,
-		MaxMsgSize:        -1,
-		MaxMsgs:           -1,
-		MaxConsumers:      -1,
-		Storage:           jetstream.FileStorage,
-		Replicas:          replicas,
-		AllowRollup:       true,
-		AllowDirect:       true,
-		Duplicates:        2 * time.Minute,
-		Discard:           jetstream.DiscardNew,
-	}
+	sc := kvStreamConfig(bucket, description, history, replicas)
+	name := sc.Name
 	if old, err := js.Stream(ctx, name); err == nil && old.CachedInfo().Config.DenyDelete {
 		sc.DenyDelete = true // cannot be undone on an existing bucket
 	}
@@ -49,4 +31,25 @@ func EnsureErasableKV(ctx context.Context, js jetstream.JetStream, bucket, descr
 		return nil, fmt.Errorf("ensure key/value %s: %w", bucket, err)
 	}
 	return kv, nil
+}
+
+// kvStreamConfig is the stream behind an erasable bucket: what nats.go
+// would make, without "deny delete" (see EnsureErasableKV).
+func kvStreamConfig(bucket, description string, history uint8, replicas int) jetstream.StreamConfig {
+	return jetstream.StreamConfig{
+		Name:              "KV_" + bucket,
+		Description:       description,
+		Subjects:          []string{"$KV." + bucket + ".>"},
+		MaxMsgsPerSubject: int64(history),
+		MaxBytes:          -1,
+		MaxMsgSize:        -1,
+		MaxMsgs:           -1,
+		MaxConsumers:      -1,
+		Storage:           jetstream.FileStorage,
+		Replicas:          max(replicas, 1),
+		AllowRollup:       true,
+		AllowDirect:       true,
+		Duplicates:        2 * time.Minute,
+		Discard:           jetstream.DiscardNew,
+	}
 }

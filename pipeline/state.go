@@ -115,19 +115,12 @@ func (c *Client) putState(ctx context.Context, id string, st CallState) error {
 		if err == nil {
 			return nil
 		}
-		if !errors.Is(err, jetstream.ErrKeyExists) && !isWrongSequence(err) {
+		if !errors.Is(err, jetstream.ErrKeyExists) && !isWrongLastSequence(err) {
 			return fmt.Errorf("set state %s=%s: %w", id, st.State, err)
 		}
 		// Someone else wrote in between: read again and decide again.
 	}
 	return fmt.Errorf("set state %s=%s: the entry kept changing under us", id, st.State)
-}
-
-// isWrongSequence reports the server's refusal of a conditional write.
-func isWrongSequence(err error) bool {
-	var apiErr *jetstream.APIError
-	return errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
-		apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant) // R>1
 }
 
 // CallIDs lists every call ID the pipeline knows, tombstones included:
@@ -137,15 +130,13 @@ func (c *Client) CallIDs(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	keys, err := kv.ListKeys(ctx)
+	out, err := kvKeys(ctx, kv)
 	if err != nil {
 		return nil, fmt.Errorf("list calls: %w", err)
 	}
 	seen := map[string]bool{}
-	var out []string
-	for k := range keys.Keys() {
+	for _, k := range out {
 		seen[k] = true
-		out = append(out, k)
 	}
 	submitted, err := c.intakeIDs(ctx)
 	if err != nil {
