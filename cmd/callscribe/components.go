@@ -73,14 +73,11 @@ func (k *components) close() {
 // and binds to what is there (each component then says if it is missing).
 func setUp(ctx context.Context, nf *natsFlags, wf *webFlags, plan servePlan, logger zerolog.Logger) error {
 	if !nf.hasAuth() {
-		if nf.loaded == nil {
-			creds, err := pipeline.LoadCredentials(nf.credentials)
-			if err != nil {
-				return fmt.Errorf("connect as %s: %w", pipeline.IdentitySetup, err)
-			}
-			nf.loaded = creds
+		creds, err := nf.keys()
+		if err != nil {
+			return fmt.Errorf("connect as %s: %w", pipeline.IdentitySetup, err)
 		}
-		if !nf.loaded.Has(pipeline.IdentitySetup) {
+		if !creds.Has(pipeline.IdentitySetup) {
 			logger.Info().Str("credentials", nf.credentials).Msg("no setup seed here: streams are laid out by the deployment's setup step ('serve' on a host that has setup.nk)")
 			return nil
 		}

@@ -104,21 +104,31 @@ func (f *natsFlags) hasAuth() bool {
 func (f *natsFlags) connectAs(ctx context.Context, identity string, logger zerolog.Logger) (*pipeline.Client, error) {
 	g := *f
 	if !f.hasAuth() {
-		if g.loaded == nil {
-			creds, err := pipeline.LoadCredentials(f.credentials)
-			if err != nil {
-				// No key here: the server decides (nothing answering, or
-				// refusing us, is the more useful error).
-				c, cerr := g.connect(ctx, "callscribe-"+identity, logger)
-				if cerr != nil {
-					return nil, fmt.Errorf("%w\n(no key to connect as %s: %v; serve makes the keys on its first start, for a cluster 'callscribe nats-conf -credentials DIR')",
-						cerr, identity, err)
-				}
-				return c, nil
+		creds, err := f.keys()
+		if err != nil {
+			// No key here: the server decides (nothing answering, or
+			// refusing us, is the more useful error).
+			c, cerr := g.connect(ctx, "callscribe-"+identity, logger)
+			if cerr != nil {
+				return nil, fmt.Errorf("%w\n(no key to connect as %s: %v; serve makes the keys on its first start, for a cluster 'callscribe nats-conf -credentials DIR')",
+					cerr, identity, err)
 			}
-			g.loaded = creds
+			return c, nil
 		}
-		g.extra = append(slices.Clone(f.extra), pipeline.WithIdentity(g.loaded, identity))
+		g.extra = append(slices.Clone(f.extra), pipeline.WithIdentity(creds, identity))
 	}
 	return g.connect(ctx, "callscribe-"+identity, logger)
+}
+
+// keys are the identities' keys: those serve made for its embedded server,
+// or else the seeds in -credentials, read once.
+func (f *natsFlags) keys() (*pipeline.Credentials, error) {
+	if f.loaded == nil {
+		creds, err := pipeline.LoadCredentials(f.credentials)
+		if err != nil {
+			return nil, err
+		}
+		f.loaded = creds
+	}
+	return f.loaded, nil
 }

@@ -62,14 +62,13 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 			return usageError{errors.New("-setup-only lays out the streams of a NATS cluster named with -nats")}
 		}
 		if !nf.hasAuth() {
-			creds, err := pipeline.LoadCredentials(nf.credentials)
+			creds, err := nf.keys()
 			if err != nil {
 				return err
 			}
 			if !creds.Has(pipeline.IdentitySetup) {
 				return fmt.Errorf("-setup-only: no %s.nk in %s ('callscribe nats-conf -credentials DIR' makes it)", pipeline.IdentitySetup, nf.credentials)
 			}
-			nf.loaded = creds
 		}
 		return setUp(ctx, &nf, &wf, servePlan{replicas: *replicas, auditKey: *auditKey}, newLogger(os.Stderr))
 	}
