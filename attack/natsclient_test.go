@@ -76,9 +76,7 @@ func dialAs(t testing.TB, s *serveProc, identity string) *natsConn {
 // asynchronous permissions violation, so waiting for the op's own timeout
 // would make every refusal cost seconds. nil means op succeeded.
 func (c *natsConn) attempt(op func(ctx context.Context) error) error {
-	for len(c.violations) > 0 { // stale ones belong to earlier ops
-		<-c.violations
-	}
+	c.dropViolations()
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Second)
 	defer cancel()
 	done := make(chan error, 1)
@@ -93,58 +91,52 @@ func (c *natsConn) attempt(op func(ctx context.Context) error) error {
 	}
 }
 
+// attackCanary is a subject no identity may publish or subscribe to.
+// Violations arrive in order, so the canary's proves that the verdict on
+// whatever was sent before it has arrived too.
+const attackCanary = "$SYS.REQ.SERVER.PING.ATTACK-CANARY"
+
 // subscribeRefused subscribes to subject and reports the server's verdict:
-// nil if the subscription stands, the permissions violation if not. The
-// refusal comes asynchronously, so a canary subscription that no identity
-// may make follows it: violations arrive in order, and the canary's proves
-// the verdict on subject has arrived too.
+// nil if the subscription stands, the permissions violation if not (it
+// comes asynchronously, before the canary subscription's).
 func (c *natsConn) subscribeRefused(subject string) error {
-	for len(c.violations) > 0 {
-		<-c.violations
-	}
+	c.dropViolations()
 	sub, err := c.nc.SubscribeSync(subject)
 	if err != nil {
 		return err
 	}
 	defer sub.Unsubscribe()
-	const canary = "$SYS.REQ.SERVER.PING.ATTACK-CANARY"
-	can, err := c.nc.SubscribeSync(canary)
+	can, err := c.nc.SubscribeSync(attackCanary)
 	if err != nil {
 		return err
 	}
 	defer can.Unsubscribe()
-	if err := c.nc.Flush(); err != nil {
-		return err
-	}
-	var refused error
-	timeout := time.After(10 * time.Second)
-	for {
-		select {
-		case err := <-c.violations:
-			if strings.Contains(err.Error(), canary) {
-				return refused
-			}
-			refused = err
-		case <-timeout:
-			return errors.New("no verdict on the canary subscription")
-		}
-	}
+	return c.verdict("subscription")
 }
 
 // publishRefused publishes on subject with plain NATS and reports the
-// server's verdict as subscribeRefused does, with a canary publish that no
-// identity may make.
+// server's verdict as subscribeRefused does, with a canary publish.
 func (c *natsConn) publishRefused(subject string, data []byte) error {
-	for len(c.violations) > 0 {
-		<-c.violations
-	}
+	c.dropViolations()
 	if err := c.nc.Publish(subject, data); err != nil {
 		return err
 	}
-	const canary = "$SYS.REQ.SERVER.PING.ATTACK-CANARY"
-	if err := c.nc.Publish(canary, nil); err != nil {
+	if err := c.nc.Publish(attackCanary, nil); err != nil {
 		return err
 	}
+	return c.verdict("publish")
+}
+
+// dropViolations forgets violations that belong to earlier operations.
+func (c *natsConn) dropViolations() {
+	for len(c.violations) > 0 {
+		<-c.violations
+	}
+}
+
+// verdict flushes and reads violations until the canary's arrives,
+// returning the last one before it (nil: what was sent was allowed).
+func (c *natsConn) verdict(what string) error {
 	if err := c.nc.Flush(); err != nil {
 		return err
 	}
@@ -153,12 +145,12 @@ func (c *natsConn) publishRefused(subject string, data []byte) error {
 	for {
 		select {
 		case err := <-c.violations:
-			if strings.Contains(err.Error(), canary) {
+			if strings.Contains(err.Error(), attackCanary) {
 				return refused
 			}
 			refused = err
 		case <-timeout:
-			return errors.New("no verdict on the canary publish")
+			return errors.New("no verdict on the canary " + what)
 		}
 	}
 }

@@ -297,63 +297,60 @@ func refusedOrDone(c *pipeline.Client, op func(context.Context) error) error {
 	}
 }
 
-// settleViolations waits until every violation an operation caused has
-// arrived, and drops them, so none is taken for the next operation's: an
-// operation stopped at its first refusal may have sent more (a recording's
-// chunks and its description). A canary subscription every identity is
-// refused marks the end, the violations arriving in order.
-func settleViolations(t *testing.T, c *pipeline.Client) {
-	t.Helper()
-	const canary = "$SYS.REQ.SERVER.PING.SETTLE"
+// canary is a subscription every identity is refused. Violations arrive in
+// the order the server sent them, so the canary's proves that every
+// verdict on what was sent before it has arrived too.
+const canary = "$SYS.REQ.SERVER.PING.CANARY"
+
+// untilCanary subscribes to the canary and reads c's violations until its
+// refusal arrives, returning the last violation before it (nil if none).
+func untilCanary(ctx context.Context, c *pipeline.Client) (before error, err error) {
 	sub, err := c.Conn().SubscribeSync(canary)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	defer sub.Unsubscribe()
-	timeout := time.After(5 * time.Second)
+	if err := c.Conn().FlushWithContext(ctx); err != nil {
+		return nil, err
+	}
 	for {
 		select {
-		case err := <-violations[c.Conn()]:
-			if strings.Contains(err.Error(), canary) {
-				return
+		case v := <-violations[c.Conn()]:
+			if strings.Contains(v.Error(), canary) {
+				return before, nil
 			}
-		case <-timeout:
-			t.Fatal("the canary's violation never arrived")
+			before = v
+		case <-ctx.Done():
+			return nil, fmt.Errorf("no verdict on the canary subscription: %w", ctx.Err())
 		}
 	}
 }
 
+// settleViolations waits until every violation an operation caused has
+// arrived, and drops them, so none is taken for the next operation's: an
+// operation stopped at its first refusal may have sent more (a recording's
+// chunks and its description).
+func settleViolations(t *testing.T, c *pipeline.Client) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := untilCanary(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // subscribeRefused subscribes to subject and reports the server's verdict:
-// nil if it let the subscription stand, the permissions violation if not.
-// A refusal comes asynchronously, so a canary subscription that every
-// identity is refused follows it: the violations arrive in order, and the
-// canary's proves that the verdict on subject has arrived too.
+// nil if it let the subscription stand, the permissions violation if not
+// (it comes asynchronously, before the canary's).
 func subscribeRefused(ctx context.Context, c *pipeline.Client, subject string) error {
-	nc := c.Conn()
-	sub, err := nc.SubscribeSync(subject)
+	sub, err := c.Conn().SubscribeSync(subject)
 	if err != nil {
 		return err
 	}
 	defer sub.Unsubscribe()
-	const canary = "$SYS.REQ.SERVER.PING.CANARY"
-	can, err := nc.SubscribeSync(canary)
+	refused, err := untilCanary(ctx, c)
 	if err != nil {
 		return err
 	}
-	defer can.Unsubscribe()
-	if err := nc.FlushWithContext(ctx); err != nil {
-		return err
-	}
-	var refused error
-	for {
-		select {
-		case err := <-violations[nc]:
-			if strings.Contains(err.Error(), canary) {
-				return refused
-			}
-			refused = err
-		case <-ctx.Done():
-			return fmt.Errorf("no verdict on the canary subscription: %w", ctx.Err())
-		}
-	}
+	return refused
 }
