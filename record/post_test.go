@@ -2,116 +2,85 @@ package record_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
-	"sync"
+	"strings"
 	"testing"
-	"time"
 
 	"github.com/callscribe/callscribe/record"
 )
 
-// fakeFHIRServer is a TEST DOUBLE for a FHIR server's transaction
-// endpoint: it fails the first `failures` requests with 503, then applies
-// conditional creates by their ifNoneExist string.
-type fakeFHIRServer struct {
-	mu       sync.Mutex
-	failures int
-	requests int
-	created  map[string]bool
+// answer is a TEST DOUBLE FHIR server that gives one fixed answer; the
+// real server's answers are checked against HAPI in hapi_test.go.
+func answer(status int, body string) *httptest.Server {
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(status)
+		_, _ = w.Write([]byte(body))
+	}))
 }
 
-func (f *fakeFHIRServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.requests++
-	if f.failures > 0 {
-		f.failures--
-		http.Error(w, "busy", http.StatusServiceUnavailable)
-		return
-	}
-	data, _ := io.ReadAll(r.Body)
-	if err := record.Validate(data); err != nil || r.Header.Get("Content-Type") != "application/fhir+json; fhirVersion=4.0" {
-		w.WriteHeader(http.StatusBadRequest)
-		_, _ = w.Write([]byte(`{"resourceType":"OperationOutcome","issue":[{"code":"invalid","diagnostics":"bad bundle"}]}`))
-		return
-	}
-	var b struct {
-		Entry []struct {
-			Request struct{ IfNoneExist string } `json:"request"`
-		} `json:"entry"`
-	}
-	_ = json.Unmarshal(data, &b)
-	type resp struct {
-		Response struct {
-			Status string `json:"status"`
-		} `json:"response"`
-	}
-	out := struct {
-		ResourceType string `json:"resourceType"`
-		Entry        []resp `json:"entry"`
-	}{ResourceType: "Bundle"}
-	for _, e := range b.Entry {
-		var r resp
-		r.Response.Status = "201 Created"
-		if f.created[e.Request.IfNoneExist] {
-			r.Response.Status = "200 OK"
+func TestPostClassifiesFailures(t *testing.T) {
+	oo := `{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"processing","diagnostics":"HAPI-0000: no"}]}`
+	refused, _ := net.Listen("tcp", "127.0.0.1:0")
+	down := "http://" + refused.Addr().String()
+	refused.Close()
+	for _, c := range []struct {
+		name   string
+		status int
+		body   string
+		want   error
+		text   string
+	}{
+		{"bad request", 400, oo, record.ErrRejected, "HTTP 400 Bad Request: error processing: HAPI-0000: no"},
+		{"precondition", 412, oo, record.ErrRejected, "HAPI-0000"},
+		{"server error", 500, oo, record.ErrUnavailable, "HTTP 500"},
+		{"busy", 429, "", record.ErrUnavailable, "no OperationOutcome"},
+		{"not a transaction-response", 200, `{"resourceType":"Bundle","type":"searchset"}`, record.ErrRejected, "not a transaction-response"},
+		{"an entry failed", 200, `{"resourceType":"Bundle","type":"transaction-response","entry":[{"response":{"status":"201 Created"}},{"response":{"status":"400 Bad Request"}}]}`, record.ErrRejected, "entry 1"},
+		{"down", 0, "", record.ErrUnavailable, "connection refused"},
+	} {
+		url := down
+		if c.status != 0 {
+			srv := answer(c.status, c.body)
+			defer srv.Close()
+			url = srv.URL
 		}
-		f.created[e.Request.IfNoneExist] = true
-		out.Entry = append(out.Entry, r)
-	}
-	_ = json.NewEncoder(w).Encode(out)
-}
-
-func TestPostRetriesAndIsIdempotent(t *testing.T) {
-	fake := &fakeFHIRServer{failures: 2, created: map[string]bool{}}
-	srv := httptest.NewServer(fake)
-	defer srv.Close()
-	r, _ := record.Build(input())
-	bundle, _ := r.Bundle(time.Now())
-	p := &record.Poster{BaseURL: srv.URL, Backoff: time.Millisecond}
-	if err := p.Post(context.Background(), bundle); err != nil {
-		t.Fatal(err)
-	}
-	if fake.requests != 3 || len(fake.created) != 2 {
-		t.Fatalf("%d requests, %d resources", fake.requests, len(fake.created))
-	}
-	// Posting again creates nothing new.
-	if err := p.Post(context.Background(), bundle); err != nil {
-		t.Fatal(err)
-	}
-	if len(fake.created) != 2 {
-		t.Fatalf("%d resources after a repeat", len(fake.created))
-	}
-	for k := range fake.created {
-		if k == "" {
-			t.Fatal("an entry without a conditional create")
+		_, err := (&record.Poster{BaseURL: url}).Post(context.Background(), []byte(`{}`))
+		if !errors.Is(err, c.want) || !strings.Contains(err.Error(), c.text) {
+			t.Errorf("%s: err %v, want %v with %q", c.name, err, c.want, c.text)
 		}
 	}
 }
 
-func TestPostRejectedIsNotRetried(t *testing.T) {
-	fake := &fakeFHIRServer{created: map[string]bool{}}
-	srv := httptest.NewServer(fake)
+func TestPostCountsCreated(t *testing.T) {
+	srv := answer(200, `{"resourceType":"Bundle","type":"transaction-response","entry":[`+
+		`{"response":{"status":"201 Created","location":"Device/1/_history/1"}},{"response":{"status":"200 OK","location":"DocumentReference/2/_history/1"}}]}`)
 	defer srv.Close()
-	p := &record.Poster{BaseURL: srv.URL, Backoff: time.Millisecond}
-	err := p.Post(context.Background(), []byte(`{"resourceType":"Bundle","type":"transaction"}`))
-	if !errors.Is(err, record.ErrRejected) || fake.requests != 1 {
-		t.Fatalf("err %v after %d requests", err, fake.requests)
+	d, err := (&record.Poster{BaseURL: srv.URL}).Post(context.Background(), []byte(`{}`))
+	if err != nil || d.Created != 1 || len(d.Locations) != 2 || d.Locations[1] != "DocumentReference/2/_history/1" {
+		t.Fatalf("delivered %+v, err %v", d, err)
 	}
 }
 
-func TestPostGivesUp(t *testing.T) {
-	fake := &fakeFHIRServer{failures: 100, created: map[string]bool{}}
-	srv := httptest.NewServer(fake)
-	defer srv.Close()
-	r, _ := record.Build(input())
-	bundle, _ := r.Bundle(time.Now())
-	p := &record.Poster{BaseURL: srv.URL, Attempts: 3, Backoff: time.Millisecond}
-	if err := p.Post(context.Background(), bundle); err == nil || fake.requests != 3 {
-		t.Fatalf("err %v after %d requests", err, fake.requests)
+func TestCheckPatient(t *testing.T) {
+	for _, c := range []struct {
+		total string
+		want  error
+	}{{"1", nil}, {"0", record.ErrPatientNotFound}, {"2", record.ErrRejected}} {
+		var query string
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			query = r.URL.RawQuery
+			_, _ = w.Write([]byte(`{"resourceType":"Bundle","type":"searchset","total":` + c.total + `}`))
+		}))
+		err := (&record.Poster{BaseURL: srv.URL}).CheckPatient(context.Background(), "9434765919")
+		srv.Close()
+		if !errors.Is(err, c.want) || (c.want == nil && err != nil) {
+			t.Errorf("total %s: err %v, want %v", c.total, err, c.want)
+		}
+		if query != "identifier=https%3A%2F%2Ffhir.nhs.uk%2FId%2Fnhs-number|9434765919&_summary=count" {
+			t.Errorf("query %q", query)
+		}
 	}
 }

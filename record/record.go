@@ -1,21 +1,22 @@
 // Package record builds the FHIR R4 resources that a clinician's confirmed
-// proposal becomes: a DocumentReference holding the call transcript and a
-// Provenance saying who confirmed it from which recording. They are built
+// proposal becomes, and delivers them to a FHIR server. They are built
 // with typed R4 models (github.com/samply/golang-fhir-models) rather than
 // maps, so a misspelt element or an invalid code cannot compile or encode.
 //
-// The two resources travel together in a transaction Bundle: consumers get
-// one message per confirmed call, the Provenance can point at the
-// DocumentReference by its Bundle fullUrl, and a FHIR server can take the
-// same Bundle as-is, with conditional create (ifNoneExist on the record
-// identifier) making a repeated POST harmless.
+// A record is one transaction Bundle (see Bundle): the DocumentReference
+// holding the text that goes to the patient's record, its subject the
+// trust's existing Patient found by NHS number; the Device that made the
+// machine transcript; for an amended record also the machine transcript,
+// kept as a superseded DocumentReference the record replaces; and a
+// Provenance naming the confirming clinician, the device and the source
+// recording. Every entry is idempotent, so posting the same Bundle twice
+// creates nothing new. A real HAPI FHIR JPA server accepts it (tests in
+// this package and in review, started by scripts/hapi.sh).
 package record
 
 import (
 	"crypto/sha1"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -24,195 +25,225 @@ import (
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
 )
 
-// NHSNumberSystem identifies a patient by NHS number.
-const NHSNumberSystem = "https://fhir.nhs.uk/Id/nhs-number"
-
-// DefaultSystemBase prefixes the identifier systems for call, record,
-// recording and staff identifiers when the trust sets none of its own.
-const DefaultSystemBase = "urn:callscribe"
-
 // Input is everything a record needs. It is a plain struct so this package
 // does not depend on how proposals are stored.
 type Input struct {
 	CallID    string
 	CallStart time.Time
-	CallEnd   time.Time
+	CallEnd   time.Time // zero if unknown
 	Line      string
 	NHSNumber string
-	// Transcript is the text that goes to the record: the clinician's
-	// amended text when they edited it, else the machine transcript.
-	Transcript string
-	Amended    bool
-	// Clinician is who confirmed: author and authenticator.
+	// Text goes to the record: the clinician's amended text when they
+	// edited it, else the machine transcript.
+	Text string
+	// MachineText is the machine transcript. When the clinician amended
+	// it (Amended), it is kept as its own superseded DocumentReference
+	// that the record replaces, so what the recogniser heard stays
+	// findable beside what the clinician recorded.
+	MachineText string
+	Amended     bool
+	// TranscribedAt is when the machine transcript was made.
+	TranscribedAt time.Time
+	// Clinician confirmed: author, authenticator and Provenance agent.
 	Clinician Person
-	// ConfirmedAt is when the clinician confirmed.
+	// ConfirmedAt is when the clinician confirmed: the record's date and
+	// the Provenance's activity time.
 	ConfirmedAt time.Time
-	// CallURL links back to the call in the review UI; optional.
-	CallURL string
-	// SystemBase overrides DefaultSystemBase.
-	SystemBase string
+	// Recogniser made the machine transcript.
+	Recogniser Device
+	// IDs is where minted identifiers live.
+	IDs Namespace
+	// CreatePatient adds a minimal Patient (NHS number only) when the
+	// server has none with the NHS number. Off by default: a trust's
+	// record system normally owns its patients, and an unknown NHS number
+	// is a problem for a person to resolve, not a new patient.
+	CreatePatient bool
 }
 
 // Person is a member of staff as the record names them.
 type Person struct {
+	// ID in the namespace's staff system (a professional identifier).
 	ID   string
 	Name string
 }
 
-// Record is the built resources and the Bundle that carries them.
+// Device is the speech recogniser: engine, its version and the model file.
+type Device struct {
+	Engine      string // e.g. whisper.cpp
+	Version     string // the engine library's version
+	Model       string // model name, e.g. tiny.en
+	ModelSHA256 string // hex sha256 of the model file
+}
+
+func (d Device) key() string {
+	return d.Engine + "/" + d.Version + "/" + d.Model + "/" + d.ModelSHA256
+}
+
+// Record is the built resources and their fullUrls in the Bundle (urn:uuid
+// derived from the namespace and call, so a rebuild is identical).
 type Record struct {
+	IDs               Namespace
+	Patient           *fhir.Patient // only with Input.CreatePatient
+	PatientURL        string
+	Device            fhir.Device
+	DeviceURL         string
+	Machine           *fhir.DocumentReference // only when amended
+	MachineURL        string
 	DocumentReference fhir.DocumentReference
+	DocumentURL       string
 	Provenance        fhir.Provenance
-	// DocumentReferenceURL and ProvenanceURL are the entries' fullUrls
-	// (urn:uuid, derived from the call ID so a rebuild is identical).
-	DocumentReferenceURL string
-	ProvenanceURL        string
+	ProvenanceURL     string
+	ProvenanceID      string
 }
 
-// Identifier returns the record identifier for a call (system, value), the
-// key for conditional create.
-func Identifier(systemBase, callID string) (string, string) {
-	if systemBase == "" {
-		systemBase = DefaultSystemBase
-	}
-	return systemBase + ":record", callID
-}
-
-// Build makes the DocumentReference and Provenance for a confirmed call.
+// Build makes the resources for a confirmed call.
 func Build(in Input) (*Record, error) {
 	if err := in.check(); err != nil {
 		return nil, fmt.Errorf("build record for %s: %w", in.CallID, err)
 	}
-	base := in.SystemBase
-	if base == "" {
-		base = DefaultSystemBase
+	key := in.IDs.Base + "/" + in.CallID
+	r := &Record{
+		IDs:           in.IDs,
+		DeviceURL:     uuidURN("Device", in.IDs.Base+"/"+in.Recogniser.key()),
+		DocumentURL:   uuidURN("DocumentReference", key),
+		ProvenanceURL: uuidURN("Provenance", key),
+		ProvenanceID:  in.IDs.ProvenanceID(in.CallID),
 	}
-	docURL := uuidURN("DocumentReference", in.CallID)
-	provURL := uuidURN("Provenance", in.CallID)
+	subject := fhir.Reference{
+		Reference:  ptr(PatientSearch(in.NHSNumber)),
+		Type:       ptr("Patient"),
+		Identifier: &fhir.Identifier{System: ptr(NHSNumberSystem), Value: ptr(in.NHSNumber)},
+	}
+	if in.CreatePatient {
+		r.PatientURL = uuidURN("Patient", in.NHSNumber)
+		r.Patient = &fhir.Patient{Identifier: []fhir.Identifier{{System: ptr(NHSNumberSystem), Value: ptr(in.NHSNumber)}}}
+		subject.Reference = ptr(r.PatientURL)
+	}
+	r.Device = in.device()
+	device := fhir.Reference{Reference: ptr(r.DeviceURL), Type: ptr("Device"), Display: ptr(in.Recogniser.display())}
 	clinician := fhir.Reference{
 		Type:       ptr("Practitioner"),
-		Identifier: &fhir.Identifier{System: ptr(base + ":staff"), Value: ptr(in.Clinician.ID)},
+		Identifier: &fhir.Identifier{System: ptr(in.IDs.StaffSystem()), Value: ptr(in.Clinician.ID)},
 		Display:    optional(in.Clinician.Name),
 	}
-	recSystem, recValue := Identifier(base, in.CallID)
-	text := []byte(in.Transcript)
-	sum := sha1.Sum(text) // R4 Attachment.hash is defined as SHA-1
-	size := len(text)
-	confirmed := in.ConfirmedAt.UTC().Format(time.RFC3339)
-	callStart := in.CallStart.UTC().Format(time.RFC3339)
-	final := fhir.CompositionStatusFinal
-	description := "Transcript of a telephone call to the mental-health Single Point of Access, confirmed by a clinician"
+	transcribed := in.TranscribedAt
+	if transcribed.IsZero() {
+		transcribed = in.ConfirmedAt
+	}
+	textCreated := transcribed
 	if in.Amended {
-		description = "Transcript of a telephone call to the mental-health Single Point of Access, amended and confirmed by a clinician (the machine transcript is kept by callscribe)"
+		textCreated = in.ConfirmedAt
+		r.MachineURL = uuidURN("MachineTranscript", key)
+		m := in.document(in.IDs.TranscriptSystem(), in.MachineText, transcribed, transcribed, subject)
+		m.Status = fhir.DocumentReferenceStatusSuperseded
+		m.DocStatus = ptr(fhir.CompositionStatusPreliminary)
+		m.Author = []fhir.Reference{device}
+		m.Description = ptr("Machine transcript of a telephone call to the mental-health Single Point of Access, replaced by the clinician's amended text")
+		r.Machine = &m
 	}
-	period := &fhir.Period{Start: ptr(callStart)}
-	if !in.CallEnd.IsZero() {
-		period.End = ptr(in.CallEnd.UTC().Format(time.RFC3339))
+	doc := in.document(in.IDs.RecordSystem(), in.Text, in.ConfirmedAt, textCreated, subject)
+	doc.Status = fhir.DocumentReferenceStatusCurrent
+	doc.DocStatus = ptr(fhir.CompositionStatusFinal)
+	doc.Author = []fhir.Reference{clinician, device}
+	doc.Authenticator = &clinician
+	doc.Description = ptr("Transcript of a telephone call to the mental-health Single Point of Access, made by speech recognition and confirmed by a clinician")
+	if in.Amended {
+		doc.Description = ptr("Transcript of a telephone call to the mental-health Single Point of Access, made by speech recognition, amended and confirmed by a clinician")
+		doc.RelatesTo = []fhir.DocumentReferenceRelatesTo{{Code: fhir.DocumentRelationshipTypeReplaces, Target: fhir.Reference{Reference: ptr(r.MachineURL), Type: ptr("DocumentReference")}}}
 	}
-	related := []fhir.Reference{{
-		Identifier: &fhir.Identifier{System: ptr(base + ":call"), Value: ptr(in.CallID)},
-		Display:    ptr("SPA call " + in.CallID + lineSuffix(in.Line)),
-	}}
-	doc := fhir.DocumentReference{
-		Identifier: []fhir.Identifier{{System: ptr(recSystem), Value: ptr(recValue)}},
-		Status:     fhir.DocumentReferenceStatusCurrent,
-		DocStatus:  &final,
-		Type:       &fhir.CodeableConcept{Text: ptr("Telephone call transcript")},
-		Category:   []fhir.CodeableConcept{{Text: ptr("Mental health Single Point of Access call")}},
-		Subject: &fhir.Reference{
-			Type:       ptr("Patient"),
-			Identifier: &fhir.Identifier{System: ptr(NHSNumberSystem), Value: ptr(in.NHSNumber)},
-		},
-		Date:          ptr(confirmed),
-		Author:        []fhir.Reference{clinician},
-		Authenticator: &clinician,
-		Description:   ptr(description),
-		Content: []fhir.DocumentReferenceContent{{
-			Attachment: fhir.Attachment{
-				ContentType: ptr("text/plain; charset=utf-8"),
-				Language:    ptr("en-GB"),
-				Data:        ptr(base64.StdEncoding.EncodeToString(text)),
-				Size:        &size,
-				Hash:        ptr(base64.StdEncoding.EncodeToString(sum[:])),
-				Title:       ptr("Call transcript " + in.CallID),
-				Creation:    ptr(callStart),
-			},
-		}},
-		Context: &fhir.DocumentReferenceContext{Period: period, Related: related},
-	}
-	if in.CallURL != "" {
-		// The link back to the call: a second content entry by URL, which
-		// a reader with access to the review UI can follow.
-		doc.Content = append(doc.Content, fhir.DocumentReferenceContent{Attachment: fhir.Attachment{
-			ContentType: ptr("text/html"), Url: ptr(in.CallURL), Title: ptr("Call " + in.CallID + " in callscribe"),
-		}})
-	}
-	prov := fhir.Provenance{
-		Target:           []fhir.Reference{{Reference: ptr(docURL), Type: ptr("DocumentReference")}},
-		OccurredDateTime: ptr(callStart),
-		Recorded:         in.ConfirmedAt.UTC().Format(time.RFC3339Nano),
-		Activity: &fhir.CodeableConcept{Coding: []fhir.Coding{{
-			System: ptr("http://terminology.hl7.org/CodeSystem/v3-DataOperation"), Code: ptr("CREATE"), Display: ptr("create"),
-		}}},
-		Agent: []fhir.ProvenanceAgent{{
-			Type: &fhir.CodeableConcept{Coding: []fhir.Coding{{
-				System: ptr("http://terminology.hl7.org/CodeSystem/provenance-participant-type"), Code: ptr("verifier"), Display: ptr("Verifier"),
-			}}},
-			Who: clinician,
-		}},
-		Entity: []fhir.ProvenanceEntity{{
-			Role: fhir.ProvenanceEntityRoleSource,
-			What: fhir.Reference{
-				Identifier: &fhir.Identifier{System: ptr(base + ":recording"), Value: ptr(in.CallID)},
-				Display:    ptr("call recording " + in.CallID),
-			},
-		}},
-	}
-	return &Record{DocumentReference: doc, Provenance: prov, DocumentReferenceURL: docURL, ProvenanceURL: provURL}, nil
+	r.DocumentReference = doc
+	r.Provenance = in.provenance(r, clinician, device)
+	return r, nil
 }
 
-// Bundle encodes the record as a FHIR transaction Bundle. Each entry is a
-// conditional create on the record identifier, so posting it twice to a FHIR
-// server creates each resource once.
-func (r *Record) Bundle(timestamp time.Time) ([]byte, error) {
-	doc, err := r.DocumentReference.MarshalJSON()
-	if err != nil {
-		return nil, fmt.Errorf("encode DocumentReference: %w", err)
+// document is a DocumentReference about the call holding text.
+func (in Input) document(system, text string, date, created time.Time, subject fhir.Reference) fhir.DocumentReference {
+	data := []byte(text)
+	sum := sha1.Sum(data) // R4 Attachment.hash is defined as SHA-1
+	size := len(data)
+	period := &fhir.Period{Start: ptr(instant(in.CallStart))}
+	if !in.CallEnd.IsZero() {
+		period.End = ptr(instant(in.CallEnd))
 	}
-	prov, err := r.Provenance.MarshalJSON()
-	if err != nil {
-		return nil, fmt.Errorf("encode Provenance: %w", err)
+	return fhir.DocumentReference{
+		Identifier: []fhir.Identifier{{System: ptr(system), Value: ptr(in.CallID)}},
+		Type:       documentType(),
+		Category:   []fhir.CodeableConcept{{Text: ptr("Mental health Single Point of Access call")}},
+		Subject:    &subject,
+		Date:       ptr(instant(date)),
+		Content: []fhir.DocumentReferenceContent{{Attachment: fhir.Attachment{
+			ContentType: ptr("text/plain; charset=utf-8"),
+			Language:    ptr("en-GB"),
+			Data:        ptr(base64.StdEncoding.EncodeToString(data)),
+			Size:        &size,
+			Hash:        ptr(base64.StdEncoding.EncodeToString(sum[:])),
+			Title:       ptr("Call transcript " + in.CallID),
+			Creation:    ptr(instant(created)),
+		}}},
+		Context: &fhir.DocumentReferenceContext{Period: period, Related: []fhir.Reference{{
+			Identifier: &fhir.Identifier{System: ptr(in.IDs.CallSystem()), Value: ptr(in.CallID)},
+			Display:    ptr("SPA call " + in.CallID + lineSuffix(in.Line)),
+		}}},
 	}
-	var cond *string
-	if len(r.DocumentReference.Identifier) > 0 {
-		id := r.DocumentReference.Identifier[0]
-		cond = ptr("identifier=" + *id.System + "|" + *id.Value)
+}
+
+func (in Input) device() fhir.Device {
+	d := in.Recogniser
+	active := fhir.FHIRDeviceStatusActive
+	versions := []fhir.DeviceVersion{{Type: &fhir.CodeableConcept{Text: ptr("engine")}, Value: d.Engine + " " + d.Version}}
+	if d.ModelSHA256 != "" {
+		versions = append(versions, fhir.DeviceVersion{Type: &fhir.CodeableConcept{Text: ptr("model sha256")}, Value: d.ModelSHA256})
 	}
-	// R4 Provenance has no identifier; its source recording (one record
-	// per call) identifies it, searched with the :identifier modifier.
-	var provCond *string
-	if len(r.Provenance.Entity) > 0 && r.Provenance.Entity[0].What.Identifier != nil {
-		id := r.Provenance.Entity[0].What.Identifier
-		provCond = ptr("entity:identifier=" + *id.System + "|" + *id.Value)
+	return fhir.Device{
+		Identifier: []fhir.Identifier{{System: ptr(in.IDs.DeviceSystem()), Value: ptr(d.key())}},
+		Status:     &active,
+		DeviceName: []fhir.DeviceDeviceName{
+			{Name: d.display(), Type: fhir.DeviceNameTypeUserFriendlyName},
+			{Name: d.Model, Type: fhir.DeviceNameTypeModelName},
+		},
+		Type:    &fhir.CodeableConcept{Text: ptr("Speech recognition software")},
+		Version: versions,
 	}
-	b := fhir.Bundle{
-		Type:      fhir.BundleTypeTransaction,
-		Timestamp: ptr(timestamp.UTC().Format(time.RFC3339Nano)),
-		Entry: []fhir.BundleEntry{{
-			FullUrl:  ptr(r.DocumentReferenceURL),
-			Resource: doc,
-			Request:  &fhir.BundleEntryRequest{Method: fhir.HTTPVerbPOST, Url: "DocumentReference", IfNoneExist: cond},
-		}, {
-			FullUrl:  ptr(r.ProvenanceURL),
-			Resource: prov,
-			Request:  &fhir.BundleEntryRequest{Method: fhir.HTTPVerbPOST, Url: "Provenance", IfNoneExist: provCond},
-		}},
+}
+
+func (d Device) display() string {
+	return fmt.Sprintf("speech recognition: %s %s, model %s", d.Engine, d.Version, d.Model)
+}
+
+// provenance says who and what made the record: the clinician (verifier of
+// a machine transcript confirmed as it was, author of an amended one), the
+// recogniser that transcribed the recording, and the sources.
+func (in Input) provenance(r *Record, clinician, device fhir.Reference) fhir.Provenance {
+	role := participant("verifier", "Verifier")
+	if in.Amended {
+		role = participant("author", "Author")
 	}
-	data, err := b.MarshalJSON()
-	if err != nil {
-		return nil, fmt.Errorf("encode Bundle: %w", err)
+	entities := []fhir.ProvenanceEntity{{
+		Role: fhir.ProvenanceEntityRoleSource,
+		What: fhir.Reference{
+			Identifier: &fhir.Identifier{System: ptr(in.IDs.RecordingSystem()), Value: ptr(in.CallID)},
+			Display:    ptr("call recording " + in.CallID),
+		},
+	}}
+	if in.Amended {
+		entities = append(entities, fhir.ProvenanceEntity{
+			Role: fhir.ProvenanceEntityRoleRevision,
+			What: fhir.Reference{Reference: ptr(r.MachineURL), Type: ptr("DocumentReference"), Display: ptr("machine transcript of call " + in.CallID)},
+		})
 	}
-	return data, nil
+	confirmed := instant(in.ConfirmedAt)
+	return fhir.Provenance{
+		Id:               ptr(r.ProvenanceID),
+		Target:           []fhir.Reference{{Reference: ptr(r.DocumentURL), Type: ptr("DocumentReference")}},
+		OccurredDateTime: ptr(confirmed),
+		Recorded:         confirmed,
+		Activity:         activityCreate(),
+		Agent: []fhir.ProvenanceAgent{
+			{Type: role, Who: clinician},
+			{Type: participant("assembler", "Assembler"), Who: device},
+		},
+		Entity: entities,
+	}
 }
 
 func (in Input) check() error {
@@ -223,8 +254,11 @@ func (in Input) check() error {
 	if in.NHSNumber == "" {
 		problems = append(problems, "no NHS number: the record would have no patient")
 	}
-	if strings.TrimSpace(in.Transcript) == "" {
+	if strings.TrimSpace(in.Text) == "" {
 		problems = append(problems, "transcript empty")
+	}
+	if in.Amended && strings.TrimSpace(in.MachineText) == "" {
+		problems = append(problems, "amended, but the machine transcript is missing")
 	}
 	if in.Clinician.ID == "" {
 		problems = append(problems, "clinician missing")
@@ -232,22 +266,21 @@ func (in Input) check() error {
 	if in.ConfirmedAt.IsZero() || in.CallStart.IsZero() {
 		problems = append(problems, "confirmation or call time missing")
 	}
+	if in.Recogniser.Engine == "" || in.Recogniser.Model == "" {
+		problems = append(problems, "speech recogniser not named")
+	}
+	if err := in.IDs.Check(); err != nil {
+		problems = append(problems, err.Error())
+	}
 	if len(problems) > 0 {
 		return errors.New(strings.Join(problems, "; "))
 	}
 	return nil
 }
 
-// uuidURN derives a stable urn:uuid (RFC 9562 version 8, name-based) from
-// the resource type and call ID, so rebuilding a record after a failed
-// publish yields the same Bundle and the same deduplication.
-func uuidURN(kind, callID string) string {
-	h := sha256.Sum256([]byte("callscribe/" + kind + "/" + callID))
-	u := h[:16]
-	u[6] = u[6]&0x0f | 0x80
-	u[8] = u[8]&0x3f | 0x80
-	return fmt.Sprintf("urn:uuid:%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
-}
+// instant formats a time as an R4 instant in UTC, to the second (the
+// recorder's and clinicians' clocks are no finer).
+func instant(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 func lineSuffix(line string) string {
 	if line == "" {
@@ -264,7 +297,3 @@ func optional(s string) *string {
 	}
 	return &s
 }
-
-// marshalled is a compile-time check that the models encode as JSON with
-// their resourceType (the samply types implement json.Marshaler).
-var _ json.Marshaler = fhir.DocumentReference{}

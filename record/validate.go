@@ -39,7 +39,15 @@ func Validate(bundle []byte) error {
 		bad("Bundle.timestamp %q: not an instant", *b.Timestamp)
 	}
 	full := map[string]string{}
-	var docs, provs int
+	for _, e := range b.Entry {
+		var head struct {
+			ResourceType string `json:"resourceType"`
+		}
+		if e.FullUrl != nil && json.Unmarshal(e.Resource, &head) == nil {
+			full[*e.FullUrl] = head.ResourceType
+		}
+	}
+	var docs, provs, devices, patients int
 	for i, e := range b.Entry {
 		where := fmt.Sprintf("Bundle.entry[%d]", i)
 		if e.Request == nil || e.Request.Url == "" {
@@ -55,18 +63,17 @@ func Validate(bundle []byte) error {
 			bad("%s.resource: %v", where, err)
 			continue
 		}
-		if e.FullUrl != nil {
-			full[*e.FullUrl] = head.ResourceType
-		}
 		switch head.ResourceType {
 		case "DocumentReference":
-			docs++
 			var d fhir.OtherDocumentReference
 			if err := strictResource(e.Resource, head.ResourceType, &d); err != nil {
 				bad("%s: %w", where, err)
 				continue
 			}
-			errs = append(errs, checkDocumentReference(where, d)...)
+			if d.Status == fhir.DocumentReferenceStatusCurrent {
+				docs++
+			}
+			errs = append(errs, checkDocumentReference(where, d, full)...)
 		case "Provenance":
 			provs++
 			var p fhir.OtherProvenance
@@ -75,12 +82,24 @@ func Validate(bundle []byte) error {
 				continue
 			}
 			errs = append(errs, checkProvenance(where, p, full)...)
+		case "Device":
+			devices++
+			var d fhir.OtherDevice
+			if err := strictResource(e.Resource, head.ResourceType, &d); err != nil {
+				bad("%s: %w", where, err)
+			}
+		case "Patient":
+			patients++
+			var p fhir.OtherPatient
+			if err := strictResource(e.Resource, head.ResourceType, &p); err != nil {
+				bad("%s: %w", where, err)
+			}
 		default:
 			bad("%s.resource: unexpected resourceType %q", where, head.ResourceType)
 		}
 	}
-	if docs != 1 || provs != 1 {
-		bad("Bundle: %d DocumentReference and %d Provenance entries, want one of each", docs, provs)
+	if docs != 1 || provs != 1 || devices != 1 || patients > 1 {
+		bad("Bundle: %d current DocumentReference, %d Provenance, %d Device and %d Patient entries, want one of each (Patient optional)", docs, provs, devices, patients)
 	}
 	return errors.Join(errs...)
 }
@@ -116,7 +135,7 @@ func strictResource(data []byte, want string, into any) error {
 	return nil
 }
 
-func checkDocumentReference(where string, d fhir.OtherDocumentReference) []error {
+func checkDocumentReference(where string, d fhir.OtherDocumentReference, full map[string]string) []error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(where+": "+format, args...)) }
 	if len(d.Content) == 0 {
@@ -150,10 +169,34 @@ func checkDocumentReference(where string, d fhir.OtherDocumentReference) []error
 	if d.Authenticator != nil {
 		refs = append(refs, *d.Authenticator)
 	}
+	for _, r := range d.RelatesTo {
+		refs = append(refs, r.Target)
+	}
 	for _, r := range refs {
 		errs = append(errs, checkReference(where, r)...)
+		errs = append(errs, checkInternal(where, r, full)...)
 	}
 	return errs
+}
+
+// checkInternal: a urn:uuid reference must name an entry of the Bundle,
+// and a conditional reference must be a search on the named type.
+func checkInternal(where string, r fhir.Reference, full map[string]string) []error {
+	if r.Reference == nil {
+		return nil
+	}
+	ref := *r.Reference
+	switch {
+	case strings.HasPrefix(ref, "urn:uuid:"):
+		if full[ref] == "" {
+			return []error{fmt.Errorf("%s: reference %s: no entry in the Bundle has that fullUrl", where, ref)}
+		}
+	case strings.Contains(ref, "?"):
+		if r.Type != nil && !strings.HasPrefix(ref, *r.Type+"?") {
+			return []error{fmt.Errorf("%s: conditional reference %q is not a search on %s", where, ref, *r.Type)}
+		}
+	}
+	return nil
 }
 
 func checkProvenance(where string, p fhir.OtherProvenance, full map[string]string) []error {
@@ -163,9 +206,7 @@ func checkProvenance(where string, p fhir.OtherProvenance, full map[string]strin
 		bad("Provenance.target: at least one required")
 	}
 	for _, t := range p.Target {
-		if t.Reference != nil && strings.HasPrefix(*t.Reference, "urn:uuid:") && full[*t.Reference] == "" {
-			bad("Provenance.target %s: no entry in the Bundle has that fullUrl", *t.Reference)
-		}
+		errs = append(errs, checkInternal(where+": Provenance.target", t, full)...)
 	}
 	if !instantRE.MatchString(p.Recorded) {
 		bad("Provenance.recorded %q: required instant", p.Recorded)
@@ -178,9 +219,11 @@ func checkProvenance(where string, p fhir.OtherProvenance, full map[string]strin
 	}
 	for _, a := range p.Agent {
 		errs = append(errs, checkReference(where+".agent.who", a.Who)...)
+		errs = append(errs, checkInternal(where+".agent.who", a.Who, full)...)
 	}
 	for _, e := range p.Entity {
 		errs = append(errs, checkReference(where+".entity.what", e.What)...)
+		errs = append(errs, checkInternal(where+".entity.what", e.What, full)...)
 	}
 	return errs
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/callscribe/callscribe/classify"
 	"github.com/callscribe/callscribe/internal/natstest"
 	"github.com/callscribe/callscribe/pipeline"
+	"github.com/callscribe/callscribe/record"
 	"github.com/callscribe/callscribe/retention"
 	"github.com/callscribe/callscribe/review"
 	"github.com/callscribe/callscribe/transcribe"
@@ -55,7 +56,7 @@ type env struct {
 func start(t *testing.T) *env {
 	t.Helper()
 	c, dir := natstest.Pipeline(t, zerolog.Nop())
-	rv, err := review.Open(context.Background(), c, review.Config{})
+	rv, err := review.Open(context.Background(), c, review.Config{IDs: record.NamespaceUnder("https://review.example.nhs.uk")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -59,7 +59,7 @@ func startFollowing(t *testing.T) *attackEnv {
 	logs := &testenv.LogBuffer{}
 	log := zerolog.New(logs)
 	c, _ := natstest.Pipeline(t, zerolog.Nop())
-	s, err := review.Open(context.Background(), c, review.Config{Log: log})
+	s, err := review.Open(context.Background(), c, review.Config{Log: log, IDs: testIDs})
 	if err != nil {
 		t.Fatal(err)
 	}

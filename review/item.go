@@ -131,8 +131,34 @@ type RecordStatus struct {
 	// publish succeeds.
 	LastError string `json:"last_error,omitempty"`
 	// Posted is set once a configured FHIR server accepted the record;
-	// PostError is its last failure.
+	// Locations are the resources it stored (e.g.
+	// DocumentReference/1002/_history/1).
 	Posted    bool      `json:"posted,omitempty"`
 	PostedAt  time.Time `json:"posted_at,omitzero"`
-	PostError string    `json:"post_error,omitempty"`
+	Locations []string  `json:"locations,omitempty"`
+	// PostError is the last delivery failure in full (with the server's
+	// OperationOutcome text), PostFailure its kind; both shown on the item
+	// until a delivery succeeds.
+	PostError   string      `json:"post_error,omitempty"`
+	PostFailure PostFailure `json:"post_failure,omitempty"`
+	// PostAttempts counts failed deliveries; NextPostAt is when the next
+	// is due (durable back-off: it survives restarts).
+	PostAttempts  int       `json:"post_attempts,omitempty"`
+	FirstFailedAt time.Time `json:"first_failed_at,omitzero"`
+	NextPostAt    time.Time `json:"next_post_at,omitzero"`
+	// Escalated is set when the patient has still not been found in the
+	// record system after Config.EscalateAfter.
+	Escalated bool `json:"escalated,omitempty"`
 }
+
+// PostFailure is why a record has not reached the FHIR server.
+type PostFailure string
+
+const (
+	// FailureUnavailable: the server could not be reached, timed out or answered 429/5xx.
+	FailureUnavailable PostFailure = "unavailable"
+	// FailureRejected: the server refused the record (4xx).
+	FailureRejected PostFailure = "rejected"
+	// FailurePatientNotFound: no Patient in the record system has the call's NHS number.
+	FailurePatientNotFound PostFailure = "patient-not-found"
+)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -30,12 +31,12 @@ var ErrNotDelivered = errors.New("confirmed, but the record has not been deliver
 func (s *Store) publish(ctx context.Context, it Item) (Item, error) {
 	data, err := s.Bundle(ctx, it)
 	if err != nil {
-		return s.noteFailure(ctx, it, false, err)
+		return s.noteFailure(ctx, it, err)
 	}
 	if !it.Record.Published {
 		seq, err := s.records.PublishOnce(ctx, SubjectConfirmed(it.CallID), it.CallID, data, map[string]string{SchemaHeader: SchemaRecord})
 		if err != nil {
-			return s.noteFailure(ctx, it, false, err)
+			return s.noteFailure(ctx, it, err)
 		}
 		it, err = s.update(ctx, it.CallID, 0, func(i *Item) error {
 			now := s.cfg.Now().UTC()
@@ -48,34 +49,18 @@ func (s *Store) publish(ctx context.Context, it Item) (Item, error) {
 		}
 	}
 	if s.cfg.FHIRServer != nil && !it.Record.Posted {
-		if err := s.cfg.FHIRServer.Post(ctx, data); err != nil {
-			return s.noteFailure(ctx, it, true, err)
-		}
-		return s.update(ctx, it.CallID, 0, func(i *Item) error {
-			now := s.cfg.Now().UTC()
-			i.Record.Posted, i.Record.PostedAt, i.Record.PostError = true, now, ""
-			i.History = append(i.History, Event{At: now, Actor: System, Action: ActionPosted, From: i.State, To: i.State})
-			return nil
-		})
+		return s.deliver(ctx, it, data)
 	}
 	return it, nil
 }
 
-// noteFailure keeps a delivery failure on the item, where the UI shows it,
+// noteFailure keeps a publish failure on the item, where the UI shows it,
 // and logs it (call ID and error only).
-func (s *Store) noteFailure(ctx context.Context, it Item, post bool, cause error) (Item, error) {
-	where := "NATS"
-	if post {
-		where = "FHIR server"
-	}
-	s.log.Error().Err(cause).Str("call", it.CallID).Str("to", where).Msg("record not delivered; will retry")
-	err := fmt.Errorf("%w (%s: %v)", ErrNotDelivered, where, cause)
+func (s *Store) noteFailure(ctx context.Context, it Item, cause error) (Item, error) {
+	s.log.Error().Err(cause).Str("call", it.CallID).Str("to", "NATS").Msg("record not published; will retry")
+	err := fmt.Errorf("%w (NATS: %v)", ErrNotDelivered, cause)
 	got, uerr := s.update(ctx, it.CallID, 0, func(i *Item) error {
-		if post {
-			i.Record.PostError = cause.Error()
-		} else {
-			i.Record.LastError = cause.Error()
-		}
+		i.Record.LastError = cause.Error()
 		return nil
 	})
 	if uerr != nil {
@@ -95,9 +80,10 @@ func (s *Store) Bundle(ctx context.Context, it Item) ([]byte, error) {
 	if diff := pipeline.CallDiff(it.Call, res.Call); len(diff) > 0 {
 		return nil, fmt.Errorf("record %s: %w: the result's %s differ from the review item's", it.CallID, pipeline.ErrUntrusted, strings.Join(diff, ", "))
 	}
+	machine := TranscriptText(res.Transcript)
 	text := it.AmendedText
 	if text == "" {
-		text = TranscriptText(res.Transcript)
+		text = machine
 	}
 	confirmer := Actor{}
 	var confirmedAt time.Time
@@ -108,25 +94,39 @@ func (s *Store) Bundle(ctx context.Context, it Item) ([]byte, error) {
 	}
 	in := record.Input{
 		CallID: it.CallID, CallStart: it.Call.StartedAt, Line: it.Call.Line, NHSNumber: it.Call.NHSNumber,
-		Transcript: text, Amended: it.AmendedText != "",
+		Text: text, MachineText: machine, Amended: it.AmendedText != "", TranscribedAt: res.ProcessedAt,
 		Clinician:   record.Person{ID: confirmer.ID, Name: confirmer.Name},
-		ConfirmedAt: confirmedAt, SystemBase: s.cfg.SystemBase,
+		ConfirmedAt: confirmedAt, Recogniser: recogniser(res.Transcript), IDs: s.cfg.IDs,
+		CreatePatient: s.cfg.CreatePatient,
 	}
 	if it.CallDuration > 0 {
 		in.CallEnd = it.Call.StartedAt.Add(it.CallDuration)
-	}
-	if s.cfg.BaseURL != "" {
-		in.CallURL = strings.TrimRight(s.cfg.BaseURL, "/") + "/calls/" + it.CallID
 	}
 	r, err := record.Build(in)
 	if err != nil {
 		return nil, err
 	}
-	return r.Bundle(confirmedAt)
+	return r.Bundle(s.cfg.Now())
+}
+
+// recogniser is the device a record names. A result from before
+// transcripts named their recogniser says only its model file; the record
+// says so rather than guess the engine.
+func recogniser(t *transcribe.Transcript) record.Device {
+	if t != nil && t.Recogniser != nil {
+		r := t.Recogniser
+		return record.Device{Engine: r.Engine, Version: r.Version, Model: r.Model, ModelSHA256: r.ModelSHA256}
+	}
+	d := record.Device{Engine: "speech recogniser", Version: "not recorded", Model: "not recorded"}
+	if t != nil && t.Model != "" {
+		d.Model = filepath.Base(t.Model)
+	}
+	return d
 }
 
 // PublishPending publishes the records of confirmed items whose publish
-// failed earlier. serve runs it at start and periodically.
+// failed earlier, and delivers those due to the FHIR server (see
+// retryDelay). serve runs it at start and every 15 s.
 func (s *Store) PublishPending(ctx context.Context) error {
 	items, err := s.List(ctx, Filter{})
 	if err != nil {
@@ -137,7 +137,7 @@ func (s *Store) PublishPending(ctx context.Context) error {
 		if it.Record == nil || (it.State != StateConfirmed && it.State != StateAmended) {
 			continue
 		}
-		if it.Record.Published && (s.cfg.FHIRServer == nil || it.Record.Posted) {
+		if it.Record.Published && (s.cfg.FHIRServer == nil || it.Record.Posted || s.cfg.Now().Before(it.Record.NextPostAt)) {
 			continue
 		}
 		if _, err := s.publish(ctx, it); err != nil && firstErr == nil {

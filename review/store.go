@@ -37,12 +37,19 @@ type Config struct {
 	// Bind opens the existing bucket and stream without creating or
 	// changing them (components at run time may not).
 	Bind bool
-	// SystemBase prefixes identifier systems in FHIR records (record.DefaultSystemBase if empty).
-	SystemBase string
-	// BaseURL of the review UI, for the link back to the call in records; optional.
-	BaseURL string
+	// IDs is the namespace of the identifiers records carry.
+	IDs record.Namespace
 	// FHIRServer, if set, receives every confirmed record as well.
 	FHIRServer *record.Poster
+	// CreatePatient lets a record create a minimal Patient when the FHIR
+	// server has none with the NHS number. Off: such a record waits on
+	// the item as "patient not found in the record system".
+	CreatePatient bool
+	// EscalateAfter is how long a patient may stay not found before the
+	// item is marked escalated and an error logged; 0 means 24 h.
+	EscalateAfter time.Duration
+	// Deliveries counts delivery outcomes (metrics); optional.
+	Deliveries DeliveryCounter
 	Log        zerolog.Logger
 	// Now is the clock; time.Now if nil.
 	Now func() time.Time

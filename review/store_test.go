@@ -24,7 +24,7 @@ import (
 func newStore(t *testing.T) (*pipeline.Client, *review.Store) {
 	t.Helper()
 	c, _ := natstest.Pipeline(t, zerolog.Nop())
-	s, err := review.Open(context.Background(), c, review.Config{})
+	s, err := review.Open(context.Background(), c, review.Config{IDs: testIDs})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/callscribe/callscribe/classify"
 	"github.com/callscribe/callscribe/internal/natstest"
 	"github.com/callscribe/callscribe/pipeline"
+	"github.com/callscribe/callscribe/record"
 	"github.com/callscribe/callscribe/review"
 	"github.com/callscribe/callscribe/sar"
 	"github.com/callscribe/callscribe/transcribe"
@@ -41,7 +42,7 @@ func TestExportHoldsEverythingAboutThePersonAndNothingElse(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	c, _ := natstest.Pipeline(t, zerolog.Nop())
-	rv, err := review.Open(ctx, c, review.Config{})
+	rv, err := review.Open(ctx, c, review.Config{IDs: record.NamespaceUnder("https://review.example.nhs.uk")})
 	if err != nil {
 		t.Fatal(err)
 	}

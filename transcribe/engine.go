@@ -28,11 +28,24 @@ type Options struct {
 
 // Transcript is what one recording said, segment by segment.
 type Transcript struct {
-	Model    string        `json:"model"`
-	Language string        `json:"language"`
-	Duration time.Duration `json:"duration_ns"`
-	Segments []Segment     `json:"segments"`
-	Timings  Timings       `json:"timings"`
+	Model string `json:"model"`
+	// Recogniser names the engine and model exactly, for the provenance
+	// of a record made from the transcript.
+	Recogniser *Recogniser   `json:"recogniser,omitempty"`
+	Language   string        `json:"language"`
+	Duration   time.Duration `json:"duration_ns"`
+	Segments   []Segment     `json:"segments"`
+	Timings    Timings       `json:"timings"`
+}
+
+// Recogniser is the speech recogniser that made a transcript: a clinical
+// record made from it names this, so a later reader can tell which engine
+// build and which model file heard the call.
+type Recogniser struct {
+	Engine      string `json:"engine"`       // e.g. whisper.cpp
+	Version     string `json:"version"`      // the engine library's own version
+	Model       string `json:"model"`        // model name, e.g. tiny.en
+	ModelSHA256 string `json:"model_sha256"` // of the model file as loaded
 }
 
 // Segment is a stretch of speech with its timing and confidence.

@@ -18,6 +18,7 @@ import (
 	"github.com/callscribe/callscribe/internal/natstest"
 	"github.com/callscribe/callscribe/internal/testenv"
 	"github.com/callscribe/callscribe/pipeline"
+	"github.com/callscribe/callscribe/record"
 	"github.com/callscribe/callscribe/review"
 	"github.com/callscribe/callscribe/transcribe"
 	"github.com/callscribe/callscribe/web"
@@ -65,7 +66,7 @@ func newEnv(t *testing.T) *env {
 	defer cancel()
 
 	c, _ := natstest.Pipeline(t, log)
-	store, err := review.Open(ctx, c, review.Config{Log: log, BaseURL: "https://review.example.nhs.uk"})
+	store, err := review.Open(ctx, c, review.Config{Log: log, IDs: record.NamespaceUnder("https://review.example.nhs.uk")})
 	if err != nil {
 		t.Fatalf("review.Open: %v", err)
 	}

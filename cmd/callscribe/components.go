@@ -20,6 +20,8 @@ type components struct {
 	plan    servePlan
 	logger  zerolog.Logger
 	clients []*pipeline.Client
+	// deliveries counts FHIR deliveries (serve's metrics).
+	deliveries review.DeliveryCounter
 }
 
 // component is one role's connection with the stores it writes through.
@@ -48,7 +50,7 @@ func (k *components) open(ctx context.Context, identity string) (*component, err
 	}
 	out := &component{client: c}
 	if identity != pipeline.IdentityWorker {
-		if out.store, err = k.wf.openStore(ctx, c, 0, k.logger); err != nil {
+		if out.store, err = k.wf.openStore(ctx, c, 0, k.deliveries, k.logger); err != nil {
 			return nil, fmt.Errorf("%s: %w", identity, err)
 		}
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/callscribe/callscribe/audit"
 	"github.com/callscribe/callscribe/classify"
 	"github.com/callscribe/callscribe/pipeline"
+	"github.com/callscribe/callscribe/review"
 )
 
 // DefaultMetricsAddr is where serve offers /metrics and /healthz.
@@ -35,6 +36,7 @@ type metrics struct {
 	rtf        prometheus.Histogram
 	deletions  prometheus.Counter
 	objections prometheus.Counter
+	deliveries *prometheus.CounterVec
 	// trail is the audit log the roles write to (kept here because every
 	// role already receives the metrics).
 	trail *audit.Log
@@ -68,8 +70,12 @@ func newMetrics(client *pipeline.Client) *metrics {
 		objections: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "callscribe_objections_total", Help: "Objections to recording honoured by this process.",
 		}),
+		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "callscribe_fhir_deliveries_total",
+			Help: "Attempts to deliver confirmed records to the FHIR server by this process, by outcome: delivered, unavailable, rejected, patient-not-found; escalated counts records whose patient stayed not found.",
+		}, []string{"outcome"}),
 	}
-	reg.MustRegister(m.processed, m.deadLetter, m.rtf, m.deletions, m.objections,
+	reg.MustRegister(m.processed, m.deadLetter, m.rtf, m.deletions, m.objections, m.deliveries,
 		backlogCollector{client}, stageHistogram(client),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "callscribe_workers", Help: "Calls this process's workers may hold at once (worker slots).",
@@ -86,6 +92,11 @@ func newMetrics(client *pipeline.Client) *metrics {
 	)
 	return m
 }
+
+// CountDelivery counts one FHIR delivery outcome (review.DeliveryCounter).
+func (m *metrics) CountDelivery(outcome string) { m.deliveries.WithLabelValues(outcome).Inc() }
+
+var _ review.DeliveryCounter = (*metrics)(nil)
 
 // observe records one processed call.
 func (m *metrics) observe(label classify.Label, audio, processing time.Duration) {

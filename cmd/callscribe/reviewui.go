@@ -27,6 +27,9 @@ var _ web.Backlog = (*pipeline.Client)(nil)
 type webFlags struct {
 	addr, accounts, cert, key, baseURL string
 	fhirServer, fhirToken              string
+	fhirIDBase, fhirStaffSystem        string
+	fhirCreatePatient                  bool
+	fhirEscalate                       time.Duration
 	oidc                               web.OIDCConfig
 	oidcRoles                          string
 	idle                               time.Duration
@@ -40,9 +43,13 @@ func (f *webFlags) register(fs *flag.FlagSet) {
 		"local accounts (argon2id hashes); created on first start with one account per role, passwords in FILE.initial-passwords")
 	fs.StringVar(&f.cert, "web-cert", "", "TLS certificate for the review UI (with -web-key); without it the UI speaks plain HTTP")
 	fs.StringVar(&f.key, "web-key", "", "TLS key for the review UI")
-	fs.StringVar(&f.baseURL, "web-url", "", "public URL of the review UI, for the link back to the call in FHIR records")
-	fs.StringVar(&f.fhirServer, "fhir-server", "", "also POST confirmed records to this FHIR R4 server base URL (transaction Bundle, conditional create, retried)")
+	fs.StringVar(&f.baseURL, "web-url", "", "public URL of the review UI (https://HOST); FHIR identifiers default to URLs under it")
+	fs.StringVar(&f.fhirServer, "fhir-server", "", "also deliver confirmed records to this FHIR R4 server base URL (one transaction per record, idempotent, retried with back-off until accepted)")
 	fs.StringVar(&f.fhirToken, "fhir-token", "", "bearer token for -fhir-server")
+	fs.StringVar(&f.fhirIDBase, "fhir-id-base", "", "namespace (absolute http(s) URL) of the identifiers records carry: record, call, recording, device; default WEB-URL/id")
+	fs.StringVar(&f.fhirStaffSystem, "fhir-staff-system", "", "identifier system of clinicians' IDs in records, e.g. https://fhir.nhs.uk/Id/sds-user-id or https://fhir.hl7.org.uk/Id/gmc-number; default FHIR-ID-BASE/staff (local account IDs)")
+	fs.BoolVar(&f.fhirCreatePatient, "fhir-create-patient", false, "create a minimal Patient (NHS number only) when the FHIR server has none; off: the record waits as \"patient not found in the record system\"")
+	fs.DurationVar(&f.fhirEscalate, "fhir-escalate-after", 24*time.Hour, "mark a record whose patient is still not found after this long as escalated (error log, metric)")
 	fs.StringVar(&f.oidc.Issuer, "oidc-issuer", "", "also offer sign-in through this OpenID Connect provider (issuer URL)")
 	fs.StringVar(&f.oidc.ClientID, "oidc-client-id", "", "OIDC client ID")
 	fs.StringVar(&f.oidc.ClientSecret, "oidc-client-secret", "", "OIDC client secret")
@@ -60,9 +67,14 @@ func (f *webFlags) register(fs *flag.FlagSet) {
 // for them to finish. With no -web it does nothing.
 // openStore opens the review store (REVIEW bucket, RECORDS stream) with
 // the record settings from the flags.
-func (f *webFlags) openStore(ctx context.Context, client *pipeline.Client, replicas int, logger zerolog.Logger) (*review.Store, error) {
+func (f *webFlags) openStore(ctx context.Context, client *pipeline.Client, replicas int, deliveries review.DeliveryCounter, logger zerolog.Logger) (*review.Store, error) {
 	// replicas 0: bind to the bucket setUp laid out (as openAudit does).
-	cfg := review.Config{BaseURL: f.baseURL, Log: logger, Replicas: replicas, Bind: replicas == 0}
+	ids, err := f.namespace(logger)
+	if err != nil {
+		return nil, err
+	}
+	cfg := review.Config{IDs: ids, Log: logger, Replicas: replicas, Bind: replicas == 0,
+		CreatePatient: f.fhirCreatePatient, EscalateAfter: f.fhirEscalate, Deliveries: deliveries}
 	if f.fhirServer != "" {
 		cfg.FHIRServer = &record.Poster{BaseURL: f.fhirServer}
 		if f.fhirToken != "" {
@@ -70,6 +82,28 @@ func (f *webFlags) openStore(ctx context.Context, client *pipeline.Client, repli
 		}
 	}
 	return review.Open(ctx, client, cfg)
+}
+
+// namespace is where records' identifiers live: -fhir-id-base, else under
+// -web-url, else under the UI's listening address (with a warning: such
+// identifiers mean nothing outside this host).
+func (f *webFlags) namespace(logger zerolog.Logger) (record.Namespace, error) {
+	ns := record.Namespace{Base: strings.TrimRight(f.fhirIDBase, "/"), Staff: f.fhirStaffSystem}
+	if ns.Base == "" {
+		base := f.baseURL
+		if base == "" {
+			base = "http://" + f.addr
+			if f.addr == "" {
+				base = "http://localhost"
+			}
+			logger.Warn().Str("fhir_id_base", base+"/id").Msg("records' identifiers are under a local address; set -web-url or -fhir-id-base to the trust's own")
+		}
+		ns.Base = record.NamespaceUnder(base).Base
+	}
+	if err := ns.Check(); err != nil {
+		return ns, usageError{fmt.Errorf("-fhir-id-base/-fhir-staff-system: %w", err)}
+	}
+	return ns, nil
 }
 
 func (f *webFlags) start(ctx context.Context, store *review.Store, trail *audit.Log, logger zerolog.Logger) (stop func(), err error) {
@@ -119,7 +153,7 @@ func (f *webFlags) start(ctx context.Context, store *review.Store, trail *audit.
 	}()
 	go func() {
 		defer wg.Done()
-		t := time.NewTicker(time.Minute)
+		t := time.NewTicker(15 * time.Second)
 		defer t.Stop()
 		for {
 			if err := store.PublishPending(ctx); err != nil && ctx.Err() == nil {

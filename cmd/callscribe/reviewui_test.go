@@ -41,7 +41,7 @@ func TestWebFlagsStartTheReviewUI(t *testing.T) {
 	if err := fs.Parse([]string{"-web", addr, "-web-accounts", accounts}); err != nil {
 		t.Fatal(err)
 	}
-	store, err := wf.openStore(ctx, client, 1, zerolog.Nop())
+	store, err := wf.openStore(ctx, client, 1, nil, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}

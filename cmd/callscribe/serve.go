@@ -236,6 +236,7 @@ func serveRoles(ctx context.Context, sc serveConfig, work func(context.Context, 
 		return startErr(err)
 	}
 	m := newMetrics(monitor)
+	conns.deliveries = m
 	if roles["web"] {
 		c, err := conns.open(ctx, pipeline.IdentityWeb)
 		if err != nil {

@@ -130,6 +130,7 @@ func backendsBesideLibrary() []string {
 // call takes a model instance from the pool and returns it afterwards.
 type Engine struct {
 	cfg      Config
+	info     transcribe.Recogniser
 	pool     chan *instance
 	all      []*instance
 	loadTime time.Duration
@@ -185,7 +186,13 @@ func Open(cfg Config) (*Engine, error) {
 		cLog.Store(cfg.Logger)
 	}
 	loadBackendsOnce()
-	e := &Engine{cfg: cfg, pool: make(chan *instance, cfg.Instances)}
+	sum, err := fileSHA256(cfg.ModelPath)
+	if err != nil {
+		return nil, fmt.Errorf("open whisper model: %w", err)
+	}
+	e := &Engine{cfg: cfg, pool: make(chan *instance, cfg.Instances), info: transcribe.Recogniser{
+		Engine: "whisper.cpp", Version: C.GoString(C.whisper_version()), Model: ModelName(cfg.ModelPath), ModelSHA256: sum,
+	}}
 	start := time.Now()
 	for i := 0; i < cfg.Instances; i++ {
 		ctx, err := e.load()
@@ -219,6 +226,9 @@ func (e *Engine) load() (*whisperc.Context, error) {
 	return (*whisperc.Context)(unsafe.Pointer(cctx)), nil
 }
 
+// Recogniser names the engine build and model, for records' provenance.
+func (e *Engine) Recogniser() transcribe.Recogniser { return e.info }
+
 // Model is the model file in use.
 func (e *Engine) Model() string { return e.cfg.ModelPath }
 
@@ -246,7 +256,8 @@ func SystemInfo() string { return whisperc.Whisper_print_system_info() }
 // Transcribe runs whisper.cpp over the audio. Cancelling ctx stops it at the
 // next 30-second window.
 func (e *Engine) Transcribe(ctx context.Context, a *transcribe.Audio, opts transcribe.Options) (*transcribe.Transcript, error) {
-	t := &transcribe.Transcript{Model: e.cfg.ModelPath, Duration: a.Duration(), Language: opts.Language}
+	info := e.info
+	t := &transcribe.Transcript{Model: e.cfg.ModelPath, Recogniser: &info, Duration: a.Duration(), Language: opts.Language}
 	if len(a.Samples) == 0 {
 		return t, nil
 	}
