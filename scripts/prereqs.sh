@@ -6,10 +6,12 @@
 #   pkg-config, git, ca-certificates: the build
 #   wbritish: the word list the fuzzy drug-name test checks against
 #   chromium: the headless browser for the review UI test (web/browser_test.go)
+#   openjdk-17-jdk-headless, maven: the HAPI FHIR server the record tests
+#     post to (scripts/hapi.sh)
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 missing=""
-for p in debootstrap ca-certificates git pkg-config wbritish chromium; do
+for p in debootstrap ca-certificates git pkg-config wbritish chromium openjdk-17-jdk-headless maven; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
 done
 command -v go >/dev/null || { echo "prereqs: no Go toolchain on PATH (go.mod needs Go $(sed -n 's/^go //p' "$(dirname "$0")/../go.mod"))" >&2; exit 1; }

@@ -57,7 +57,11 @@ var devCalls = []struct{ id, nhs string }{
 	{"call-0007", "9876543210"},
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { t.Helper(); return newEnvWith(t, nil) }
+
+// newEnvWith is newEnv with the review store's configuration adjusted
+// (e.g. a FHIR server to deliver records to).
+func newEnvWith(t *testing.T, adjust func(*review.Config)) *env {
 	t.Helper()
 	devDir := testenv.Shared(t, "calls/dev")
 	logs := &testenv.LogBuffer{}
@@ -66,7 +70,11 @@ func newEnv(t *testing.T) *env {
 	defer cancel()
 
 	c, _ := natstest.Pipeline(t, log)
-	store, err := review.Open(ctx, c, review.Config{Log: log, IDs: record.NamespaceUnder("https://review.example.nhs.uk")})
+	rcfg := review.Config{Log: log, IDs: record.NamespaceUnder("https://review.example.nhs.uk")}
+	if adjust != nil {
+		adjust(&rcfg)
+	}
+	store, err := review.Open(ctx, c, rcfg)
 	if err != nil {
 		t.Fatalf("review.Open: %v", err)
 	}

@@ -53,3 +53,17 @@ func missing(t testing.TB, format string, args ...any) {
 	}
 	t.Skipf(format, args...)
 }
+
+// FHIR returns the base URL of the HAPI FHIR JPA server the tests post
+// records to: CALLSCRIBE_TEST_FHIR, which scripts/test.sh sets after
+// `scripts/hapi.sh start`. Start one by hand with
+//
+//	export CALLSCRIBE_TEST_FHIR=$(scripts/hapi.sh start)
+func FHIR(t testing.TB) string {
+	t.Helper()
+	u := os.Getenv("CALLSCRIBE_TEST_FHIR")
+	if u == "" {
+		missing(t, "no FHIR server: set CALLSCRIBE_TEST_FHIR (export CALLSCRIBE_TEST_FHIR=$(scripts/hapi.sh start))")
+	}
+	return u
+}
