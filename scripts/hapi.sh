@@ -42,37 +42,13 @@ build_hash() {
 
 build_dir() { echo "$CACHE/build-$(build_hash)"; }
 
-# A class-data-sharing archive of the classes a start loads (JDK 17 writes it at
-# exit: -XX:ArchiveClassesAtExit) cuts start-up by about a third again. It is
-# made once per build by a training start on a free port; without it (failed
-# training, other JDK) the server still starts, only slower.
-train_cds() {
-	local dir="$1" tlog="$1/cds-training.log" pid url="" i
-	log "training start for the class-data-sharing archive (once per build)"
-	"$JAVA" "${JVM_OPTS[@]}" -XX:ArchiveClassesAtExit="$dir/app.jsa.tmp" \
-		-jar "$dir/callscribe-hapi.jar" 0 >"$tlog" 2>&1 &
-	pid=$!
-	for ((i = 0; i < 180; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		url="$(sed -n 's/^callscribe-hapi: ready at \(http[^ ]*\) .*/\1/p' "$tlog")"
-		[[ -n "$url" ]] && break
-		sleep 1
-	done
-	if [[ -n "$url" ]]; then
-		curl -fsS -o /dev/null "$url/metadata" || true
-		curl -fsS -o /dev/null -X POST -H 'Content-Type: application/fhir+json' \
-			--data '{"resourceType":"Bundle","type":"transaction","entry":[{"fullUrl":"urn:uuid:0b3e1c7a-1d2e-4f50-9a6b-7c8d9e0f1a2b","resource":{"resourceType":"Patient"},"request":{"method":"POST","url":"Patient"}}]}' \
-			"$url/Bundle/\$validate" || true
-	fi
-	kill "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-	if [[ -n "$url" && -s "$dir/app.jsa.tmp" ]]; then
-		mv "$dir/app.jsa.tmp" "$dir/app.jsa"
-	else
-		rm -f "$dir/app.jsa.tmp"
-		log "no class-data-sharing archive (see $tlog); starts will be slower"
-	fi
-}
+# Class-data sharing: the first start of a build runs with
+# -XX:ArchiveClassesAtExit, so that when it is stopped the JVM writes the classes
+# it loaded to an archive (JDK 17 can only write it at exit); later starts map
+# that archive (-XX:SharedArchiveFile) and start about a third faster. Nothing
+# is spent on it in `build` or `start`; `stop` waits the ~15 s the JVM takes to
+# write it, once per build. A server killed instead of stopped writes none, and
+# a start without an archive is only slower.
 
 cmd_build() {
 	local dir tmp t0
@@ -91,11 +67,11 @@ cmd_build() {
 	log "building $dir (first time: Maven downloads HAPI and its dependencies, ~300 MB, into ~/.m2)"
 	# Offline first, so that a warm ~/.m2 needs no network; online if that fails.
 	if ! "$MVN" -B -q -Dstyle.color=never -o -f "$SRC/pom.xml" -Dhapi.build.dir="$tmp" package >"$CACHE/mvn-offline.log" 2>&1; then
+		log "offline build failed (see $CACHE/mvn-offline.log): building online"
 		"$MVN" -B -q -Dstyle.color=never -f "$SRC/pom.xml" -Dhapi.build.dir="$tmp" package >&2 ||
 			die "Maven build failed"
 	fi
 	rm -rf "$tmp/classes" "$tmp/generated-sources" "$tmp/maven-archiver" "$tmp/maven-status"
-	train_cds "$tmp"
 	# Old builds are ~0.5 GB each: keep only this one.
 	find "$CACHE" -mindepth 1 -maxdepth 1 -type d -name 'build-*' -exec rm -rf {} +
 	mv "$tmp" "$dir"
@@ -134,7 +110,14 @@ cmd_start() {
 	if answers "$url"; then
 		die "something else already answers at $url; stop it or pick another port"
 	fi
-	[[ -f "$dir/app.jsa" ]] && cds=(-XX:SharedArchiveFile="$dir/app.jsa")
+	rm -f "$CACHE/run/hapi-$port.cds"
+	if [[ -f "$dir/app.jsa" ]]; then
+		cds=(-XX:SharedArchiveFile="$dir/app.jsa" -Xlog:cds=off)
+	else # this run makes the archive when it is stopped (see above)
+		rm -f "$dir/app.jsa.tmp-$port"
+		cds=(-XX:ArchiveClassesAtExit="$dir/app.jsa.tmp-$port" -Xlog:cds=off)
+		echo "$dir/app.jsa.tmp-$port" >"$CACHE/run/hapi-$port.cds"
+	fi
 	log "starting HAPI FHIR on $url; log: $logf"
 	t0=$(date +%s.%N)
 	# setsid: the server outlives this script and its shell's job control.
@@ -164,23 +147,37 @@ cmd_start() {
 }
 
 cmd_stop() {
-	local port pid i
+	local port pid i wait=40 cdsf="" jsa="" killed=""
 	port="$(port_of "${1:-}")"
+	[[ -f "$CACHE/run/hapi-$port.cds" ]] && jsa="$(cat "$CACHE/run/hapi-$port.cds")"
 	if pid="$(live_pid "$port")"; then
+		if [[ -n "$jsa" ]]; then
+			wait=240 # the JVM writes its class-data-sharing archive on the way out
+			log "stopping pid $pid; it writes its class-data-sharing archive first (~15 s, once per build)"
+		fi
 		kill "$pid" 2>/dev/null || true
-		for ((i = 0; i < 40; i++)); do
+		for ((i = 0; i < wait; i++)); do
 			kill -0 "$pid" 2>/dev/null || break
 			sleep 0.5
 		done
 		if kill -0 "$pid" 2>/dev/null; then
-			log "pid $pid did not stop in 20 s; killing it"
+			log "pid $pid did not stop in $((wait / 2)) s; killing it"
 			kill -KILL "$pid" 2>/dev/null || true
+			killed=1
 		fi
 		log "stopped (pid $pid)"
 	else
 		log "not running on port $port"
 	fi
-	rm -f "$CACHE/run/hapi-$port.pid"
+	if [[ -n "$jsa" ]]; then
+		cdsf="${jsa%.tmp-*}"
+		if [[ -z "$killed" && -s "$jsa" && ! -e "$cdsf" ]] && ! live_pid "$port" >/dev/null; then
+			mv "$jsa" "$cdsf" && log "class-data-sharing archive written: $cdsf"
+		else
+			rm -f "$jsa"
+		fi
+	fi
+	rm -f "$CACHE/run/hapi-$port.pid" "$CACHE/run/hapi-$port.cds"
 }
 
 cmd_status() {

@@ -45,19 +45,31 @@ import org.springframework.orm.jpa.LocalContainerEntityManagerFactoryBean;
  */
 public final class Launcher {
 
-	public static void main(String[] args) throws Exception {
+	public static void main(String[] args) {
+		try {
+			run(args);
+		} catch (Throwable t) { // Spring's and HAPI's threads would keep a failed JVM alive
+			t.printStackTrace();
+			System.err.println("callscribe-hapi: failed to start: " + t);
+			System.exit(1);
+		}
+	}
+
+	private static void run(String[] args) throws Exception {
 		long t0 = System.nanoTime();
 		String p = args.length > 0 ? args[0] : System.getenv().getOrDefault("HAPI_PORT", "8091");
 		int port = Integer.parseInt(p);
 
-		AnnotationConfigApplicationContext ctx = new AnnotationConfigApplicationContext(Config.class);
-		ctx.registerShutdownHook();
-
 		Server jetty = new Server();
 		ServerConnector http = new ServerConnector(jetty);
 		http.setHost("127.0.0.1"); // loopback only: this server has no authentication
-		http.setPort(port);
+		http.setPort(port); // 0: any free port (the ready line names it)
 		jetty.addConnector(http);
+		http.open(); // bind first: a port in use fails in a second, not after HAPI's start-up
+
+		AnnotationConfigApplicationContext ctx = new AnnotationConfigApplicationContext(Config.class);
+		ctx.registerShutdownHook();
+
 		ServletContextHandler context = new ServletContextHandler();
 		context.setContextPath("/");
 		ServletHolder holder = new ServletHolder(ctx.getBean(RestfulServer.class));
