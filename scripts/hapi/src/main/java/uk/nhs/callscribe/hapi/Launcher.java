@@ -17,6 +17,7 @@ import ca.uhn.fhir.jpa.provider.JpaCapabilityStatementProvider;
 import ca.uhn.fhir.jpa.provider.JpaSystemProvider;
 import ca.uhn.fhir.jpa.search.DatabaseBackedPagingProvider;
 import ca.uhn.fhir.rest.api.EncodingEnum;
+import ca.uhn.fhir.rest.api.SearchTotalModeEnum;
 import ca.uhn.fhir.rest.server.RestfulServer;
 import ca.uhn.fhir.rest.server.provider.ResourceProviderFactory;
 import ca.uhn.fhir.rest.server.util.ISearchParamRegistry;
@@ -87,12 +88,14 @@ public final class Launcher {
 	@Import({JpaR4Config.class, HapiJpaConfig.class, JpaBatch2Config.class, SubscriptionChannelConfig.class, Batch2JobsConfig.class, ThreadPoolFactoryConfig.class})
 	public static class Config {
 
-		/** The settings changed from HAPI's defaults; each is explained in scripts/hapi/README.md. */
+		/** The settings changed from HAPI's defaults (scripts/hapi/README.md lists them). */
 		@Bean
 		public JpaStorageSettings storageSettings() {
 			JpaStorageSettings s = new JpaStorageSettings();
 			// Tests count resources right after writing them: never answer a search from a cached one.
 			s.setReuseCachedSearchResultsForMillis(null);
+			// Every searchset carries Bundle.total (HAPI leaves it out of large first pages).
+			s.setDefaultTotalMode(SearchTotalModeEnum.ACCURATE);
 			// A conditional reference that matches nothing must fail, not create a placeholder.
 			s.setAutoCreatePlaceholderReferenceTargets(false);
 			// Let tests delete what they made, and start clean with $expunge if they want.
