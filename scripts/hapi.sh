@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # hapi.sh — a real HAPI FHIR JPA server (FHIR R4) for the project's tests.
 #
-# Why: the Go tests in record/ and review/ post real FHIR transaction Bundles
+# Why: the Go tests in record/ and web/ post real FHIR transaction Bundles
 # (conditional creates, conditional references, client-assigned PUTs) and ask
 # for $validate; a stub would agree with whatever we send. This runs HAPI's own
 # JPA server (scripts/hapi/: HAPI 8.8.0 from Maven Central, in-memory H2,

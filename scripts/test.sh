@@ -9,14 +9,33 @@
 #    CTranslate2 checkpoint and verified by checksum; scripts/testmodel.sh).
 # 3. Everything again with -tags whisper inside the sid root: real whisper.cpp,
 #    real model, real audio from ../shared, embedded nats-server.
+# Both runs post FHIR records to a real HAPI FHIR JPA server on loopback
+# (scripts/hapi.sh: HAPI's libraries from Maven Central, cached in ~/.m2 and
+# ~/.cache/callscribe/hapi), stopped when this script ends.
 # Extra arguments go to both `go test` runs (e.g. -run TestE2E -v).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/prereqs.sh
+hapi_started=""
+if [ -z "${CALLSCRIBE_TEST_FHIR:-}" ]; then
+  # Started beside the build and vet (a cold start downloads HAPI's jars:
+  # about 50 s), waited for before the tests.
+  echo "== FHIR server for the record tests (scripts/hapi.sh), in the background" >&2
+  trap 'scripts/hapi.sh stop' EXIT
+  hapi_url=$(mktemp)
+  scripts/hapi.sh start >"$hapi_url" &
+  hapi_started=$!
+fi
 echo "== host build without whisper.cpp" >&2
 go build ./...
 go vet ./...
+if [ -n "$hapi_started" ]; then
+  wait "$hapi_started" || { echo "test.sh: the FHIR server did not start (scripts/hapi.sh start)" >&2; exit 1; }
+  CALLSCRIBE_TEST_FHIR=$(cat "$hapi_url")
+  export CALLSCRIBE_TEST_FHIR
+  rm -f "$hapi_url"
+fi
 go test -count=1 "$@" ./...
 
 echo "== sid root and test model" >&2
