@@ -13,6 +13,7 @@ import (
 
 	"github.com/callscribe/callscribe/internal/natstest"
 	"github.com/callscribe/callscribe/pipeline"
+	"github.com/callscribe/callscribe/review"
 )
 
 // While a call is transcribed and another waits, the metrics show a busy
@@ -71,4 +72,19 @@ func gather(t *testing.T, m *metrics) map[string]float64 {
 		out[strings.ReplaceAll(name, `"`, "")] = f
 	}
 	return out
+}
+
+// Record deliveries are counted by outcome, as review reports them.
+func TestMetricsCountFHIRDeliveries(t *testing.T) {
+	c, _ := natstest.Pipeline(t, zerolog.Nop())
+	m := newMetrics(c)
+	var counter review.DeliveryCounter = m
+	for _, o := range []string{"unavailable", "unavailable", "delivered", string(review.FailurePatientNotFound)} {
+		counter.CountDelivery(o)
+	}
+	got := gather(t, m)
+	if got["callscribe_fhir_deliveries_total{outcome=unavailable}"] != 2 || got["callscribe_fhir_deliveries_total{outcome=delivered}"] != 1 ||
+		got["callscribe_fhir_deliveries_total{outcome=patient-not-found}"] != 1 {
+		t.Fatalf("metrics %v", got)
+	}
 }
