@@ -32,7 +32,7 @@ func cmdVersion(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 	}
 	if whisper.Built {
-		fmt.Fprintf(stdout, "whisper.cpp: built in\nsystem: %s\n", whisper.SystemInfo())
+		fmt.Fprintf(stdout, "whisper.cpp: built in, library %s\nsystem: %s\n", whisper.Version(), whisper.SystemInfo())
 	} else {
 		fmt.Fprintf(stdout, "whisper.cpp: NOT built in (this binary cannot transcribe; build with scripts/build.sh)\n")
 	}

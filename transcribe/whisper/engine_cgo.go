@@ -191,7 +191,7 @@ func Open(cfg Config) (*Engine, error) {
 		return nil, fmt.Errorf("open whisper model: %w", err)
 	}
 	e := &Engine{cfg: cfg, pool: make(chan *instance, cfg.Instances), info: transcribe.Recogniser{
-		Engine: "whisper.cpp", Version: C.GoString(C.whisper_version()), Model: ModelName(cfg.ModelPath), ModelSHA256: sum,
+		Engine: "whisper.cpp", Version: Version(), Model: ModelName(cfg.ModelPath), ModelSHA256: sum,
 	}}
 	start := time.Now()
 	for i := 0; i < cfg.Instances; i++ {
@@ -249,6 +249,9 @@ func (e *Engine) Close() error {
 	})
 	return nil
 }
+
+// Version is the linked whisper.cpp library's own version.
+func Version() string { return C.GoString(C.whisper_version()) }
 
 // SystemInfo is whisper.cpp's description of the CPU features and backends.
 func SystemInfo() string { return whisperc.Whisper_print_system_info() }

@@ -35,6 +35,9 @@ func (*Engine) LoadTime() time.Duration { return 0 }
 // Close does nothing.
 func (*Engine) Close() error { return nil }
 
+// Version is empty: no whisper.cpp library is linked.
+func Version() string { return "" }
+
 // SystemInfo says that whisper.cpp is absent.
 func SystemInfo() string { return "whisper.cpp: not built in" }
 
