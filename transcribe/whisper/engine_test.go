@@ -4,6 +4,8 @@ package whisper_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"strings"
@@ -54,6 +56,19 @@ func TestTranscribeJFK(t *testing.T) {
 	}
 	if tr.Timings.Encode <= 0 {
 		t.Errorf("no encode timing from whisper.cpp: %+v", tr.Timings)
+	}
+	// The transcript names what made it, for a record's provenance: the
+	// library's version and the model file's checksum, computed here
+	// independently of the engine.
+	model, err := os.ReadFile(testenv.Model(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(model)
+	r := tr.Recogniser
+	if r == nil || r.Engine != "whisper.cpp" || r.Version == "" || r.Version != whisper.Version() ||
+		r.Model != testenv.ModelName || r.ModelSHA256 != hex.EncodeToString(sum[:]) {
+		t.Errorf("recogniser %+v, want whisper.cpp %s, %s, sha256 %x", r, whisper.Version(), testenv.ModelName, sum)
 	}
 }
 
