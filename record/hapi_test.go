@@ -92,6 +92,7 @@ func TestHAPIAcceptsEveryRecordOnce(t *testing.T) {
 			if err != nil || again.Created != 0 || strings.Join(again.Locations, " ") != strings.Join(first.Locations, " ") {
 				t.Fatalf("second post created %+v (first %+v), err %v", again, first, err)
 			}
+			t.Logf("first post: %v; again: %v", first.Statuses, again.Statuses)
 			checkStored(t, hapi, r, in)
 		})
 	}
@@ -111,6 +112,7 @@ func checkStored(t *testing.T, hapi *fhirtest.Server, r *record.Record, in recor
 	if current != 1 || byCall.Total != 1 || (in.Amended && byNHS.Total != 2) {
 		t.Fatalf("by NHS number: %d (%d current), by call identifier: %d", byNHS.Total, current, byCall.Total)
 	}
+	t.Logf("by NHS number: %d (%d current); by call identifier: %d", byNHS.Total, current, byCall.Total)
 	doc := byCall.Resources[0]
 	att := doc["content"].([]any)[0].(map[string]any)["attachment"].(map[string]any)
 	text, err := base64.StdEncoding.DecodeString(att["data"].(string))

@@ -45,6 +45,8 @@ type Delivered struct {
 	// Locations are the entries' resources as the server stored them
 	// (e.g. DocumentReference/1002/_history/1), in Bundle order.
 	Locations []string
+	// Statuses are the entries' answers (201 Created, 200 OK), in order.
+	Statuses []string
 	// Created counts entries the server created (201); the rest matched
 	// an existing resource (a repeat delivery).
 	Created int
@@ -178,6 +180,7 @@ func transactionResponse(body []byte) (*Delivered, error) {
 			d.Created++
 		}
 		d.Locations = append(d.Locations, e.Response.Location)
+		d.Statuses = append(d.Statuses, e.Response.Status)
 	}
 	return d, nil
 }
