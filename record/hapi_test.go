@@ -68,7 +68,9 @@ func TestHAPIAcceptsEveryRecordOnce(t *testing.T) {
 			if errs := fhirtest.Errors(issues); len(errs) > 0 {
 				t.Fatalf("HAPI's validator: %v", errs)
 			}
-			t.Logf("validator: %d issues, none an error", len(issues))
+			for _, i := range issues {
+				t.Logf("validator: %.200s", i)
+			}
 			if !in.CreatePatient {
 				if err := p.CheckPatient(ctx, in.NHSNumber); err != nil {
 					t.Fatal(err)

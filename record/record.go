@@ -75,6 +75,13 @@ type Device struct {
 	ModelSHA256 string // hex sha256 of the model file
 }
 
+func (p Person) label() string {
+	if p.Name != "" {
+		return p.Name + " (" + p.ID + ")"
+	}
+	return p.ID
+}
+
 func (d Device) key() string {
 	return d.Engine + "/" + d.Version + "/" + d.Model + "/" + d.ModelSHA256
 }
@@ -116,7 +123,10 @@ func Build(in Input) (*Record, error) {
 	}
 	if in.CreatePatient {
 		r.PatientURL = uuidURN("Patient", in.NHSNumber)
-		r.Patient = &fhir.Patient{Identifier: []fhir.Identifier{{System: ptr(NHSNumberSystem), Value: ptr(in.NHSNumber)}}}
+		r.Patient = &fhir.Patient{
+			Text:       narrative("Patient with NHS number " + in.NHSNumber + ", created by callscribe because the record system had none"),
+			Identifier: []fhir.Identifier{{System: ptr(NHSNumberSystem), Value: ptr(in.NHSNumber)}},
+		}
 		subject.Reference = ptr(r.PatientURL)
 	}
 	r.Device = in.device()
@@ -139,6 +149,7 @@ func Build(in Input) (*Record, error) {
 		m.DocStatus = ptr(fhir.CompositionStatusPreliminary)
 		m.Author = []fhir.Reference{device}
 		m.Description = ptr("Machine transcript of a telephone call to the mental-health Single Point of Access, replaced by the clinician's amended text")
+		m.Text = narrative(*m.Description + ": call " + in.CallID + ", transcribed " + instant(transcribed) + " by " + in.Recogniser.display())
 		r.Machine = &m
 	}
 	doc := in.document(in.IDs.RecordSystem(), in.Text, in.ConfirmedAt, textCreated, subject)
@@ -151,6 +162,7 @@ func Build(in Input) (*Record, error) {
 		doc.Description = ptr("Transcript of a telephone call to the mental-health Single Point of Access, made by speech recognition, amended and confirmed by a clinician")
 		doc.RelatesTo = []fhir.DocumentReferenceRelatesTo{{Code: fhir.DocumentRelationshipTypeReplaces, Target: fhir.Reference{Reference: ptr(r.MachineURL), Type: ptr("DocumentReference")}}}
 	}
+	doc.Text = narrative(*doc.Description + ": call " + in.CallID + ", confirmed " + instant(in.ConfirmedAt) + " by " + in.Clinician.label())
 	r.DocumentReference = doc
 	r.Provenance = in.provenance(r, clinician, device)
 	return r, nil
@@ -195,6 +207,7 @@ func (in Input) device() fhir.Device {
 		versions = append(versions, fhir.DeviceVersion{Type: &fhir.CodeableConcept{Text: ptr("model sha256")}, Value: d.ModelSHA256})
 	}
 	return fhir.Device{
+		Text:       narrative(d.display() + ", model sha256 " + d.ModelSHA256),
 		Identifier: []fhir.Identifier{{System: ptr(in.IDs.DeviceSystem()), Value: ptr(d.key())}},
 		Status:     &active,
 		DeviceName: []fhir.DeviceDeviceName{
@@ -232,8 +245,13 @@ func (in Input) provenance(r *Record, clinician, device fhir.Reference) fhir.Pro
 		})
 	}
 	confirmed := instant(in.ConfirmedAt)
+	what := "Confirmed"
+	if in.Amended {
+		what = "Amended and confirmed"
+	}
 	return fhir.Provenance{
 		Id:               ptr(r.ProvenanceID),
+		Text:             narrative(what + " by " + in.Clinician.label() + " at " + confirmed + " from the recording of call " + in.CallID + ", transcribed by " + in.Recogniser.display()),
 		Target:           []fhir.Reference{{Reference: ptr(r.DocumentURL), Type: ptr("DocumentReference")}},
 		OccurredDateTime: ptr(confirmed),
 		Recorded:         confirmed,
