@@ -62,29 +62,17 @@ func (f *fakeFHIR) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte(`{"resourceType":"Bundle","type":"transaction-response","entry":[{"response":{"status":"201 Created","location":"DocumentReference/7/_history/1"}}]}`))
 }
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // deliveryStore opens a store that delivers to fake, on an injected clock,
 // and confirms one clinical call on it.
-func deliveryStore(t *testing.T, fake *fakeFHIR, logs *testenv.LogBuffer) (*review.Store, *clock, *counter, error) {
+func deliveryStore(t *testing.T, fake *fakeFHIR, logs *testenv.LogBuffer) (*review.Store, *testenv.Clock, *counter, error) {
 	t.Helper()
 	fhir := httptest.NewServer(fake)
 	t.Cleanup(fhir.Close)
 	c, _ := newStore(t)
-	clk := &clock{t: time.Date(2026, 3, 3, 10, 0, 0, 0, time.UTC)}
+	clk := testenv.NewClock(time.Date(2026, 3, 3, 10, 0, 0, 0, time.UTC))
 	n := &counter{n: map[string]int{}}
 	s, err := review.Open(context.Background(), c, review.Config{IDs: testIDs, FHIRServer: &record.Poster{BaseURL: fhir.URL},
-		Now: clk.now, Deliveries: n, Log: zerolog.New(logs), EscalateAfter: 3 * time.Hour})
+		Now: clk.Now, Deliveries: n, Log: zerolog.New(logs), EscalateAfter: 3 * time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,23 +95,23 @@ func TestUnavailableServerIsRetriedWithBackoff(t *testing.T) {
 	it, _ := s.Get(ctx, "clin-3")
 	r := it.Record
 	if it.State != review.StateConfirmed || !r.Published || r.Posted || r.PostFailure != review.FailureUnavailable ||
-		r.PostAttempts != 1 || !r.NextPostAt.Equal(clk.now().Add(30*time.Second)) {
+		r.PostAttempts != 1 || !r.NextPostAt.Equal(clk.Now().Add(30*time.Second)) {
 		t.Fatalf("record status %+v", r)
 	}
 	// Not due yet: nothing is posted.
-	clk.add(20 * time.Second)
+	clk.Add(20 * time.Second)
 	if err := s.PublishPending(ctx); err != nil || fake.posts.Load() != 1 {
 		t.Fatalf("before the back-off: %v, %d posts", err, fake.posts.Load())
 	}
 	// Due: posted again, fails again, and waits twice as long.
-	clk.add(11 * time.Second)
+	clk.Add(11 * time.Second)
 	_ = s.PublishPending(ctx)
 	it, _ = s.Get(ctx, "clin-3")
-	if fake.posts.Load() != 2 || it.Record.PostAttempts != 2 || !it.Record.NextPostAt.Equal(clk.now().Add(time.Minute)) {
+	if fake.posts.Load() != 2 || it.Record.PostAttempts != 2 || !it.Record.NextPostAt.Equal(clk.Now().Add(time.Minute)) {
 		t.Fatalf("second attempt: %d posts, %+v", fake.posts.Load(), it.Record)
 	}
 	fake.status.Store(200)
-	clk.add(time.Minute)
+	clk.Add(time.Minute)
 	if err := s.PublishPending(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +123,7 @@ func TestUnavailableServerIsRetriedWithBackoff(t *testing.T) {
 		t.Fatalf("counted %v", n.n)
 	}
 	// Nothing left to do: no further posts.
-	clk.add(time.Hour)
+	clk.Add(time.Hour)
 	if err := s.PublishPending(ctx); err != nil || fake.posts.Load() != 3 {
 		t.Fatalf("pending again: %v, %d posts", err, fake.posts.Load())
 	}
@@ -153,7 +141,7 @@ func TestRejectedRecordShowsTheServersReason(t *testing.T) {
 	it, _ := s.Get(context.Background(), "clin-3")
 	r := it.Record
 	if r.PostFailure != review.FailureRejected || !strings.Contains(r.PostError, "HAPI-9999: refused") ||
-		!r.NextPostAt.Equal(clk.now().Add(time.Hour)) || n.get("rejected") != 1 {
+		!r.NextPostAt.Equal(clk.Now().Add(time.Hour)) || n.get("rejected") != 1 {
 		t.Fatalf("record status %+v, counted %v", r, n.n)
 	}
 	// The server's text may quote the NHS number: shown on the item, never logged.
@@ -176,7 +164,7 @@ func TestUnknownPatientIsReportedAndEscalated(t *testing.T) {
 	}
 	// Still not found after EscalateAfter (3 h here): escalated, once.
 	for range 6 {
-		clk.add(time.Hour)
+		clk.Add(time.Hour)
 		_ = s.PublishPending(ctx)
 	}
 	it, _ = s.Get(ctx, "clin-3")
@@ -185,7 +173,7 @@ func TestUnknownPatientIsReportedAndEscalated(t *testing.T) {
 	}
 	// The patient is registered: the record goes on its own.
 	fake.patients.Store(1)
-	clk.add(time.Hour)
+	clk.Add(time.Hour)
 	if err := s.PublishPending(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -9,13 +9,13 @@ import (
 	"net/url"
 	"sort"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/callscribe/callscribe/classify"
 	"github.com/callscribe/callscribe/internal/fhirtest"
+	"github.com/callscribe/callscribe/internal/testenv"
 	"github.com/callscribe/callscribe/record"
 	"github.com/callscribe/callscribe/review"
 )
@@ -49,18 +49,6 @@ func newLink(t *testing.T, target string) *link {
 	return l
 }
 
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *testClock) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // TestRecordsReachAFHIRServer confirms and amends calls through the review
 // UI with a real HAPI FHIR JPA server as the record system: the records
 // are accepted, a repeat creates nothing, they are found by NHS number and
@@ -71,10 +59,10 @@ func TestRecordsReachAFHIRServer(t *testing.T) {
 	hapi := fhirtest.New(t)
 	net := newLink(t, hapi.Base+"/")
 	ns := fhirtest.Namespace(t)
-	clk := &testClock{t: time.Now()}
+	clk := testenv.NewClock(time.Now())
 	var cfg review.Config
 	e := newEnvWith(t, func(c *review.Config) {
-		c.IDs, c.FHIRServer, c.Now = ns, &record.Poster{BaseURL: net.srv.URL}, clk.now
+		c.IDs, c.FHIRServer, c.Now = ns, &record.Poster{BaseURL: net.srv.URL}, clk.Now
 		cfg = *c
 	})
 	var clinical []string
@@ -177,7 +165,7 @@ func TestRecordsReachAFHIRServer(t *testing.T) {
 	if net.requests.Load() != before {
 		t.Fatal("retried before its back-off")
 	}
-	clk.add(31 * time.Second)
+	clk.Add(31 * time.Second)
 	_ = restarted.PublishPending(ctx)
 	check(amend)
 	machine := hapi.Search(t, "DocumentReference?identifier="+url.QueryEscape(ns.TranscriptSystem())+"|"+amend)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"testing"
 
 	"github.com/rs/zerolog"
@@ -25,12 +24,7 @@ func TestRecordNamespaceFlags(t *testing.T) {
 		{[]string{"-fhir-id-base", "urn:callscribe"}, "", "", true},
 		{[]string{"-web-url", "https://review.trust.nhs.uk", "-fhir-staff-system", "not a uri"}, "", "", true},
 	} {
-		var wf webFlags
-		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-		wf.register(fs)
-		if err := fs.Parse(c.args); err != nil {
-			t.Fatal(err)
-		}
+		wf := parseWebFlags(t, c.args)
 		logs := &testenv.LogBuffer{}
 		ns, err := wf.namespace(zerolog.New(logs))
 		var usage usageError

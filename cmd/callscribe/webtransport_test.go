@@ -36,12 +36,7 @@ func TestWebRefusesPlainHTTPOnNetwork(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
-			var wf webFlags
-			fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-			wf.register(fs)
-			if err := fs.Parse(c.args); err != nil {
-				t.Fatal(err)
-			}
+			wf := parseWebFlags(t, c.args)
 			logs := &testenv.LogBuffer{}
 			err := wf.checkTransport(zerolog.New(logs))
 			var usage usageError
@@ -53,4 +48,16 @@ func TestWebRefusesPlainHTTPOnNetwork(t *testing.T) {
 			}
 		})
 	}
+}
+
+// parseWebFlags is serve's review UI flags parsed from args.
+func parseWebFlags(t *testing.T, args []string) *webFlags {
+	t.Helper()
+	var wf webFlags
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	wf.register(fs)
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	return &wf
 }
