@@ -20,9 +20,12 @@ type DeliveryCounter interface {
 // the NHS number, then the transaction. Success or failure is noted on the
 // item; a failure schedules the next attempt (retryDelay).
 func (s *Store) deliver(ctx context.Context, it Item, bundle []byte) (Item, error) {
+	it, mine, err := s.claim(ctx, it)
+	if err != nil || !mine {
+		return it, err
+	}
 	p := s.cfg.FHIRServer
 	start := time.Now()
-	var err error
 	if !s.cfg.CreatePatient {
 		err = p.CheckPatient(ctx, it.Call.NHSNumber)
 	}
@@ -85,6 +88,30 @@ func (s *Store) notePostFailure(ctx context.Context, it Item, cause error) (Item
 		return it, fmt.Errorf("%w; and noting the failure failed: %v", err, uerr)
 	}
 	return got, err
+}
+
+// deliveryLease is how long a claimed delivery keeps others off: longer
+// than two requests at the Poster's 30 s timeout.
+const deliveryLease = 2 * time.Minute
+
+// claim takes the item's next delivery for this caller by a compare-and-set
+// of NextPostAt to a lease, so that two deliverers (a clinician's confirm
+// and the retry loop, or two serve processes) never post the same record
+// at the same moment: concurrent conditional creates are only as atomic as
+// the server makes them. Losing the race is not an error: the other
+// deliverer notes the outcome.
+func (s *Store) claim(ctx context.Context, it Item) (Item, bool, error) {
+	got, err := s.update(ctx, it.CallID, it.Revision, func(i *Item) error {
+		i.Record.NextPostAt = s.cfg.Now().UTC().Add(deliveryLease)
+		return nil
+	})
+	if errors.Is(err, ErrConflict) {
+		return it, false, nil
+	}
+	if err != nil {
+		return it, false, fmt.Errorf("claim the delivery of %s: %w", it.CallID, err)
+	}
+	return got, true, nil
 }
 
 func failureOf(err error) PostFailure {

@@ -182,3 +182,25 @@ func TestUnknownPatientIsReportedAndEscalated(t *testing.T) {
 		t.Fatalf("after registration: %+v", it.Record)
 	}
 }
+
+// Two deliverers due at once (two serve processes, or a confirm and the
+// retry loop) post the record once: the first to claim it delivers.
+func TestConcurrentDeliverersPostOnce(t *testing.T) {
+	fake := &fakeFHIR{}
+	fake.patients.Store(1)
+	fake.status.Store(503)
+	s, clk, _, _ := deliveryStore(t, fake, &testenv.LogBuffer{})
+	fake.status.Store(200)
+	clk.Add(31 * time.Second)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() { defer wg.Done(); _ = s.PublishPending(ctx) }()
+	}
+	wg.Wait()
+	it, _ := s.Get(ctx, "clin-3")
+	if !it.Record.Posted || fake.posts.Load() != 2 { // the failed one at confirm, then one delivery
+		t.Fatalf("%d posts, record %+v", fake.posts.Load(), it.Record)
+	}
+}
