@@ -87,4 +87,8 @@ type Quality struct {
 	// phrases said before: a Whisper loop confined to part of a call (after
 	// a silence, say) is too short to raise RepetitionRatio but shows here.
 	LongestRepeatWords int `json:"longest_repeat_words"`
+	// DoubtfulSegments are the indexes of the doubtful segments, so that a
+	// reviewer can be shown which passages Whisper was unsure of, by the
+	// same limits that weighed the evidence.
+	DoubtfulSegments []int `json:"doubtful_segments,omitempty"`
 }

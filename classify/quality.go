@@ -53,6 +53,7 @@ func (c *Classifier) measureQuality(s *scratch, segs []transcribe.Segment) (Qual
 		if sg.NoSpeechProb > lim.MaxNoSpeechProb || (sg.AvgLogProb != 0 && sg.AvgLogProb < lim.MinAvgLogProb) {
 			s.doubtful[i] = true
 			q.DoubtfulWords += n
+			q.DoubtfulSegments = append(q.DoubtfulSegments, i)
 		}
 	}
 	if q.Words > 0 {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/callscribe/callscribe/audit"
@@ -39,24 +41,15 @@ func seesAdministrative(role string) bool {
 	return role == review.RoleAdmin || role == review.RoleClinician
 }
 
-// adminCalls lists recent administrative calls with redacted transcripts,
-// as the privacy notice promises admin staff: administrative transcripts
-// only, never clinical content, and never an NHS number, phone number,
-// date or postcode. Only calls the pipeline labelled administrative are
-// read at all; clinical and uncertain calls are never loaded here,
-// whatever the role. Each call shown is a transcript read in the audit
-// trail, written before the page is sent: a read that cannot be audited
-// is not shown.
+// adminCalls lists recent administrative calls, as the privacy notice
+// promises admin staff: administrative calls only, never clinical or
+// uncertain ones, whatever the role. The list shows no words of a call
+// (each has its own page, adminCallPage), so each call on the page shown
+// is a read of its decision in the audit trail, written before the page is
+// sent: a list that cannot be audited is not shown.
 func (s *Server) adminCalls(w http.ResponseWriter, r *http.Request, sess *session) {
 	ctx := r.Context()
-	who := actor(sess)
-	if !seesAdministrative(sess.actor.Role) {
-		deny := audit.Deny(who, audit.ActionRead, audit.Object{Kind: audit.KindTranscript, ID: adminCallsObject}, audit.PurposeAdministration, "role not allowed")
-		if err := s.appendAudit(ctx, deny); err != nil {
-			s.auditUnavailable(w, sess, "")
-			return
-		}
-		s.fail(w, sess, http.StatusForbidden, "Your role may not see call transcripts.", nil)
+	if !s.mayReadAdministrative(w, r, sess, adminCallsObject) {
 		return
 	}
 	calls, err := s.administrativeCalls(ctx, adminCallsLimit)
@@ -64,15 +57,86 @@ func (s *Server) adminCalls(w http.ResponseWriter, r *http.Request, sess *sessio
 		s.fail(w, sess, http.StatusInternalServerError, "The administrative calls could not be loaded.", err)
 		return
 	}
+	q := r.URL.Query()
+	search := strings.ToLower(strings.TrimSpace(q.Get("q")))
+	var found []adminCall
 	for _, c := range calls {
-		ev := audit.Allow(who, audit.ActionRead, audit.Object{Kind: audit.KindTranscript, ID: c.ID}, audit.PurposeAdministration)
+		if search == "" || strings.Contains(strings.ToLower(c.ID), search) {
+			found = append(found, c)
+		}
+	}
+	pg, _ := strconv.Atoi(q.Get("page"))
+	pager := newPager(len(found), pg, queuePage, q)
+	found = found[pager.From:pager.To]
+	for _, c := range found {
+		ev := audit.Allow(actor(sess), audit.ActionRead, audit.Object{Kind: audit.KindDecision, ID: c.ID}, audit.PurposeAdministration)
 		if err := s.appendAudit(ctx, ev); err != nil {
 			s.auditUnavailable(w, sess, "")
 			return
 		}
 	}
 	s.render(w, http.StatusOK, "admincalls.html", s.page(sess, "Administrative calls", map[string]any{
-		"Calls": calls, "Limit": adminCallsLimit,
+		"Calls": found, "Limit": adminCallsLimit, "Pager": pager, "Search": q.Get("q"),
+	}))
+}
+
+// mayReadAdministrative refuses roles that may not read administrative
+// calls, auditing the refusal (on object) first; false when it answered.
+func (s *Server) mayReadAdministrative(w http.ResponseWriter, r *http.Request, sess *session, object string) bool {
+	if seesAdministrative(sess.actor.Role) {
+		return true
+	}
+	deny := audit.Deny(actor(sess), audit.ActionRead, audit.Object{Kind: audit.KindTranscript, ID: object}, audit.PurposeAdministration, "role not allowed")
+	if err := s.appendAudit(r.Context(), deny); err != nil {
+		s.auditUnavailable(w, sess, "")
+		return false
+	}
+	s.fail(w, sess, http.StatusForbidden, "Your role may not see call transcripts.", nil)
+	return false
+}
+
+// adminCallPage is one administrative call for admin staff: when, which
+// line, its redacted transcript, and the objection form. A call that is
+// not (or no longer) labelled administrative is "not found" here, on its
+// state and again on its result, so no clinical word is loaded. The read
+// is audited before the page is sent.
+func (s *Server) adminCallPage(w http.ResponseWriter, r *http.Request, sess *session) {
+	ctx := r.Context()
+	id, ok := callID(r)
+	if !ok {
+		s.fail(w, sess, http.StatusNotFound, "No such administrative call.", nil)
+		return
+	}
+	if !s.mayReadAdministrative(w, r, sess, id) {
+		return
+	}
+	pc := s.store.Pipeline()
+	st, err := pc.State(ctx, id)
+	if err == nil && (st.State != pipeline.StateTranscribed || st.Label != classify.Administrative) {
+		err = pipeline.ErrNotFound
+	}
+	var res *pipeline.ResultMessage
+	if err == nil {
+		if res, err = pc.Result(ctx, id); err == nil && res.Decision.Label != classify.Administrative {
+			err = pipeline.ErrNotFound
+		}
+	}
+	if errors.Is(err, pipeline.ErrNotFound) {
+		s.fail(w, sess, http.StatusNotFound, "No such administrative call.", nil)
+		return
+	}
+	if err != nil {
+		s.fail(w, sess, http.StatusInternalServerError, "The call could not be loaded.", err)
+		return
+	}
+	ev := audit.Allow(actor(sess), audit.ActionRead, audit.Object{Kind: audit.KindTranscript, ID: id}, audit.PurposeAdministration)
+	if err := s.appendAudit(ctx, ev); err != nil {
+		s.auditUnavailable(w, sess, "")
+		return
+	}
+	s.render(w, http.StatusOK, "admincall.html", s.page(sess, "Administrative call "+id, map[string]any{
+		"Call":      adminCall{ID: id, StartedAt: res.Call.StartedAt, Line: res.Call.Line, Text: Redact(review.TranscriptText(res.Transcript))},
+		"MayObject": mayRecordObjection(sess.actor.Role),
 	}))
 }
 

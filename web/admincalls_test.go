@@ -4,10 +4,12 @@ import (
 	"context"
 	"crypto/ed25519"
 	"html"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -74,12 +76,14 @@ func adminRow(page, id string) string {
 
 var (
 	tenDigitsRE      = regexp.MustCompile(`\d(?:[\s\-]?\d){9}`)
-	transcriptCellRE = regexp.MustCompile(`(?s)<pre class="redacted">(.*?)</pre>`)
+	transcriptCellRE = regexp.MustCompile(`(?s)<pre class="redacted" id="redacted-transcript">(.*?)</pre>`)
 )
 
-// Admin staff read administrative calls, redacted; clinical and uncertain
-// calls never appear; the DPO and auditors are refused; every call shown,
-// and every refusal, is in the audit trail.
+// Admin staff list administrative calls and read each on its own page,
+// redacted; clinical and uncertain calls never appear, on the list or by
+// URL; the DPO and auditors are refused; every call listed (a decision
+// read), every call page (a transcript read) and every refusal is in the
+// audit trail.
 func TestAdminCallsPage(t *testing.T) {
 	e := newEnv(t)
 	e.ingestMore(t, moreAdminCalls...)
@@ -104,11 +108,20 @@ func TestAdminCallsPage(t *testing.T) {
 		t.Fatalf("labels %v: want several administrative calls and some others", e.calls)
 	}
 	t.Logf("pipeline labels: %v", e.calls)
-	// No identifier survives in any transcript shown. (The rest of the
-	// page has call times and the CSRF token, which are digits too.)
+	// The list shows no words of any call; each call's page shows its
+	// redacted transcript. No identifier survives in any transcript shown.
+	// (The rest of a page has call times and the CSRF token, which are
+	// digits too.)
+	if transcriptCellRE.MatchString(page) {
+		t.Error("the list shows a transcript")
+	}
+	callPages := map[string]string{}
 	var texts []string
-	for _, m := range transcriptCellRE.FindAllStringSubmatch(page, -1) {
-		texts = append(texts, html.UnescapeString(m[1]))
+	for _, id := range shown {
+		callPages[id] = adm.get("/admin-calls/"+id, http.StatusOK)
+		for _, m := range transcriptCellRE.FindAllStringSubmatch(callPages[id], -1) {
+			texts = append(texts, html.UnescapeString(m[1]))
+		}
 	}
 	if len(texts) < len(shown) {
 		t.Fatalf("%d transcripts on the page, want %d", len(texts), len(shown))
@@ -123,13 +136,16 @@ func TestAdminCallsPage(t *testing.T) {
 		}
 	}
 	for _, banned := range []string{"07700900456", "07700900123", "9434765919"} {
-		if strings.Contains(page, banned) {
-			t.Errorf("page contains the caller's number or NHS number")
+		for _, p := range append([]string{page}, slices.Collect(maps.Values(callPages))...) {
+			if strings.Contains(p, banned) {
+				t.Errorf("a page contains the caller's number or NHS number")
+			}
 		}
 	}
 
-	// Each administrative call: its row, its redacted words, the tags
-	// where the ground truth had identifiers, and none of its identifiers.
+	// Each administrative call: its row on the list, and on its page its
+	// redacted words, the tags where the ground truth had identifiers, and
+	// none of its identifiers.
 	wantTags := map[string][]string{
 		"call-0001": {"[date]"},
 		"call-0004": {"[date]", "[NHS number]"},
@@ -147,6 +163,7 @@ func TestAdminCallsPage(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		row = callPages[id]
 		if !strings.Contains(row, html.EscapeString(web.Redact(review.TranscriptText(res.Transcript)))) {
 			t.Errorf("%s: row lacks the redacted transcript", id)
 		}
@@ -169,6 +186,9 @@ func TestAdminCallsPage(t *testing.T) {
 		if strings.Contains(page, id) {
 			t.Errorf("%s (%s) appears on the admin calls page", id, e.calls[id])
 		}
+		if p := adm.get("/admin-calls/"+id, http.StatusNotFound); strings.Contains(p, id+"</h1>") {
+			t.Errorf("%s (%s) has an administrative call page", id, e.calls[id])
+		}
 		res, _ := e.c.Result(ctx, id)
 		for _, sg := range res.Transcript.Segments {
 			if len(sg.Text) > 30 && strings.Contains(page, html.EscapeString(sg.Text)) {
@@ -181,6 +201,9 @@ func TestAdminCallsPage(t *testing.T) {
 	if p := doc.get("/admin-calls", http.StatusOK); adminRow(p, shown[0]) == "" {
 		t.Errorf("clinician's page lacks %s", shown[0])
 	}
+	for _, id := range shown {
+		doc.get("/admin-calls/"+id, http.StatusOK)
+	}
 	for _, u := range []struct{ name, pw string }{{"dpo", dpoPW}, {"aud", auditorPW}} {
 		c := e.login(t, u.name, u.pw)
 		if q := c.get("/", http.StatusOK); strings.Contains(q, `href="/admin-calls"`) {
@@ -189,15 +212,19 @@ func TestAdminCallsPage(t *testing.T) {
 		if p := c.get("/admin-calls", http.StatusForbidden); strings.Contains(p, shown[0]) {
 			t.Errorf("%s's refusal names a call", u.name)
 		}
+		if p := c.get("/admin-calls/"+shown[0], http.StatusForbidden); transcriptCellRE.MatchString(p) {
+			t.Errorf("%s's refusal shows a transcript", u.name)
+		}
 	}
 
-	// The trail: one read per call shown, per viewer, for administration;
-	// the refusals too.
+	// The trail, per viewer, for administration: a decision read per call
+	// listed, a transcript read per call page; the refusals too.
 	entries, err := trail.Query(ctx, audit.Actor{User: "auditor", Role: roles.Auditor}, audit.Filter{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	reads := map[string]map[string]bool{}
+	reads := map[string]map[string]bool{}  // transcript reads
+	listed := map[string]map[string]bool{} // decision reads (the list)
 	denied := map[string]bool{}
 	for _, en := range entries {
 		ev := en.Event
@@ -208,23 +235,27 @@ func TestAdminCallsPage(t *testing.T) {
 			denied[ev.User] = true
 			continue
 		}
-		if ev.Action != audit.ActionRead || ev.Object.Kind != audit.KindTranscript {
+		m := reads
+		if ev.Object.Kind == audit.KindDecision {
+			m = listed
+		}
+		if ev.Action != audit.ActionRead || (ev.Object.Kind != audit.KindTranscript && ev.Object.Kind != audit.KindDecision) {
 			t.Errorf("unexpected event %+v", ev)
 		}
-		if reads[ev.User] == nil {
-			reads[ev.User] = map[string]bool{}
+		if m[ev.User] == nil {
+			m[ev.User] = map[string]bool{}
 		}
-		reads[ev.User][ev.Object.ID] = true
+		m[ev.User][ev.Object.ID] = true
 	}
 	for _, user := range []string{"sam", "dr.khan"} {
 		for _, id := range shown {
-			if !reads[user][id] {
-				t.Errorf("no audit event for %s reading %s", user, id)
+			if !reads[user][id] || !listed[user][id] {
+				t.Errorf("no audit event for %s reading %s (page %v, list %v)", user, id, reads[user][id], listed[user][id])
 			}
 		}
 		for _, id := range other {
-			if reads[user][id] {
-				t.Errorf("audit says %s read %s (%s) on the admin calls page", user, id, e.calls[id])
+			if reads[user][id] || listed[user][id] {
+				t.Errorf("audit says %s read %s (%s) on the admin calls pages", user, id, e.calls[id])
 			}
 		}
 	}

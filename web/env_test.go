@@ -63,6 +63,15 @@ func newEnv(t *testing.T) *env { t.Helper(); return newEnvWith(t, nil) }
 // (e.g. a FHIR server to deliver records to).
 func newEnvWith(t *testing.T, adjust func(*review.Config)) *env {
 	t.Helper()
+	return newEnvUnsure(t, adjust, nil)
+}
+
+// newEnvUnsure is newEnvWith where the transcription double reports low
+// confidence (average log-probability -1.5, as Whisper gives a passage it
+// barely understood) for the listed segments of some calls; a segment
+// index of -1 means all of the call's segments.
+func newEnvUnsure(t *testing.T, adjust func(*review.Config), unsure map[string][]int) *env {
+	t.Helper()
 	devDir := testenv.Shared(t, "calls/dev")
 	logs := &testenv.LogBuffer{}
 	log := zerolog.New(logs).Level(zerolog.DebugLevel).With().Timestamp().Logger()
@@ -89,7 +98,7 @@ func newEnvWith(t *testing.T, adjust func(*review.Config)) *env {
 		t.Fatal(err)
 	}
 	w := &pipeline.Worker{
-		Client: c, Processor: &groundTruthProcessor{dir: devDir, classifier: cl}, ID: "test-worker",
+		Client: c, Processor: &groundTruthProcessor{dir: devDir, classifier: cl, unsure: unsure}, ID: "test-worker",
 		Concurrency: 2, AckWait: 5 * time.Second, MaxDeliver: 2, ShutdownGrace: time.Second,
 		PollWait: 200 * time.Millisecond, Log: log,
 	}
@@ -202,6 +211,7 @@ func (e *env) clinicalCall(t *testing.T) string {
 type groundTruthProcessor struct {
 	dir        string
 	classifier *classify.Classifier
+	unsure     map[string][]int // call ID → low-confidence segments (-1: all)
 }
 
 func (p *groundTruthProcessor) Process(ctx context.Context, meta pipeline.CallMeta, audio io.Reader) (*pipeline.Result, error) {
@@ -231,6 +241,13 @@ func (p *groundTruthProcessor) Process(ctx context.Context, meta pipeline.CallMe
 		at += len(tu.Text)
 		end := dur * time.Duration(at) / time.Duration(total)
 		tr.Segments = append(tr.Segments, transcribe.Segment{Index: i, Start: start, End: end, Text: tu.Text, Speaker: tu.Speaker})
+	}
+	for _, i := range p.unsure[meta.ID] {
+		for j := range tr.Segments {
+			if i == -1 || i == j {
+				tr.Segments[j].AvgLogProb = -1.5
+			}
+		}
 	}
 	return &pipeline.Result{Transcript: tr, Decision: p.classifier.Classify(tr)}, nil
 }

@@ -5,22 +5,34 @@ import (
 	"errors"
 	"html/template"
 	"net/http"
-	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/callscribe/callscribe/classify"
 	"github.com/callscribe/callscribe/pipeline"
 	"github.com/callscribe/callscribe/review"
-	"github.com/callscribe/callscribe/transcribe"
 )
 
 var funcs = template.FuncMap{
-	"clock": review.Clock,
-	// seconds is an audio offset for the player's currentTime.
-	"seconds": func(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f', 3, 64) },
-	"when":    func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+	"clock":     review.Clock,
+	"seconds":   seconds,
+	"when":      ukTime,
+	"iso":       isoTime,
+	"nhs":       nhsNumber,
+	"stateName": stateName,
+	"stateTag":  stateTag,
+	"riskTag": func(r classify.Risk) string {
+		return map[classify.Risk]string{classify.RiskStated: "Risk", classify.RiskPossible: "Possible risk"}[r]
+	},
+	"join": strings.Join,
+	// dict passes named values to a sub-template.
+	"dict": func(kv ...any) map[string]any {
+		m := map[string]any{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i].(string)] = kv[i+1]
+		}
+		return m
+	},
 }
 
 // render writes a page; a template failure after headers is only logged.
@@ -45,100 +57,7 @@ func (s *Server) fail(w http.ResponseWriter, sess *session, status int, msg stri
 	if err != nil {
 		s.log.Error().Err(err).Str("user", sess.actor.ID).Msg(msg)
 	}
-	s.render(w, status, "error.html", s.page(sess, "Error", map[string]any{"Message": msg}))
-}
-
-func (s *Server) queue(w http.ResponseWriter, r *http.Request, sess *session) {
-	q := r.URL.Query()
-	f := review.Filter{Line: q.Get("line"), State: review.State(q.Get("state")), Kind: review.Kind(q.Get("kind"))}
-	if d, err := time.Parse("2006-01-02", q.Get("from")); err == nil {
-		f.From = d
-	}
-	if d, err := time.Parse("2006-01-02", q.Get("to")); err == nil {
-		f.Before = d.AddDate(0, 0, 1)
-	}
-	items, err := s.store.List(r.Context(), f)
-	if err != nil {
-		s.fail(w, sess, http.StatusInternalServerError, "The queue could not be loaded.", err)
-		return
-	}
-	if !q.Has("state") {
-		// Open items first (oldest first), then finished ones.
-		sort.SliceStable(items, func(i, j int) bool { return !items[i].State.Final() && items[j].State.Final() })
-	}
-	lines := map[string]bool{}
-	all, _ := s.store.List(r.Context(), review.Filter{})
-	for _, it := range all {
-		lines[it.Call.Line] = true
-	}
-	var lineList []string
-	for l := range lines {
-		if l != "" {
-			lineList = append(lineList, l)
-		}
-	}
-	sort.Strings(lineList)
-	s.render(w, http.StatusOK, "queue.html", s.page(sess, "Review queue", map[string]any{
-		"Items": items, "Filter": q, "Lines": lineList, "Backlog": s.backlogLine(r.Context()),
-		"States": []review.State{review.StateTriage, review.StateProposed, review.StateConfirmed, review.StateAmended, review.StateRejected, review.StateAdministrative},
-	}))
-}
-
-// segmentView is a transcript segment split around its rule hits.
-type segmentView struct {
-	Index      int
-	Start, End time.Duration
-	Speaker    string
-	Parts      []part
-}
-
-type part struct {
-	Text string
-	Hit  *classify.Hit
-	Why  string
-}
-
-func segmentsView(t *transcribe.Transcript, hits []classify.Hit) []segmentView {
-	if t == nil {
-		return nil
-	}
-	bySeg := map[int][]classify.Hit{}
-	for _, h := range hits {
-		if !h.Suppressed {
-			bySeg[h.Segment] = append(bySeg[h.Segment], h)
-		}
-	}
-	var out []segmentView
-	for i, sg := range t.Segments {
-		v := segmentView{Index: i, Start: sg.Start, End: sg.End, Speaker: sg.Speaker}
-		hs := bySeg[i]
-		sort.Slice(hs, func(a, b int) bool { return hs[a].Start < hs[b].Start })
-		pos := 0
-		for _, h := range hs {
-			if h.Start < pos || h.End > len(sg.Text) || h.Start >= h.End {
-				continue // overlapping or out-of-range span: leave it unhighlighted
-			}
-			if h.Start > pos {
-				v.Parts = append(v.Parts, part{Text: sg.Text[pos:h.Start]})
-			}
-			h := h
-			v.Parts = append(v.Parts, part{Text: sg.Text[h.Start:h.End], Hit: &h, Why: why(h)})
-			pos = h.End
-		}
-		if pos < len(sg.Text) {
-			v.Parts = append(v.Parts, part{Text: sg.Text[pos:]})
-		}
-		out = append(out, v)
-	}
-	return out
-}
-
-func why(h classify.Hit) string {
-	s := string(h.Class) + " evidence: " + h.Category + " (rule " + h.RuleID + ")"
-	if h.Tolerant {
-		s += ", matched allowing for a misspelling"
-	}
-	return s
+	s.render(w, status, "error.html", s.page(sess, errorTitle(status), map[string]any{"Message": msg, "Status": status}))
 }
 
 func (s *Server) callPage(w http.ResponseWriter, r *http.Request, sess *session) {
@@ -159,28 +78,81 @@ func (s *Server) callPage(w http.ResponseWriter, r *http.Request, sess *session)
 	s.showCall(w, r.Context(), sess, it, http.StatusOK, notice(r.URL.Query().Get("msg")), "")
 }
 
-// showCall renders a call. Transcript, hits and audio are only fetched for
+// showCall renders a call: the triage page for a call waiting for triage,
+// else the call page. Transcript, evidence and audio are only fetched for
 // roles that may see them, so nothing clinical is even loaded for others.
 func (s *Server) showCall(w http.ResponseWriter, ctx context.Context, sess *session, it review.Item, status int, msg, errMsg string) {
-	data := map[string]any{"Item": it, "Message": msg, "Error": errMsg, "MayObject": mayRecordObjection(sess.actor.Role)}
+	data := map[string]any{
+		"Item": it, "Message": msg, "Error": errMsg, "MayObject": mayRecordObjection(sess.actor.Role),
+		"RecordPlaces": recordPlace(it.Record),
+	}
+	if errMsg != "" {
+		data["Errors"] = []fieldError{{Field: errorField(it.State), Text: errMsg}}
+	}
+	if it.State.Final() {
+		data["Next"] = s.nextCall(ctx, it.CallID, review.SeesClinical(sess.actor.Role))
+	}
 	if review.SeesClinical(sess.actor.Role) {
 		res, err := s.store.Pipeline().Result(ctx, it.CallID)
 		if err != nil {
 			s.fail(w, sess, http.StatusInternalServerError, "The transcript could not be loaded.", err)
 			return
 		}
-		var hits []classify.Hit
-		for _, h := range res.Decision.Hits {
-			if !h.Suppressed {
-				hits = append(hits, h)
-			}
-		}
-		data["Segments"] = segmentsView(res.Transcript, res.Decision.Hits)
-		data["Hits"] = hits
+		d := res.Decision
+		data["Segments"] = segmentsView(res.Transcript, d)
+		data["Evidence"] = evidence(d.Hits)
+		data["Risk"], data["RiskCats"] = classify.RiskOf(d.Hits)
+		data["Unsure"] = unsure(d.Quality)
+		data["DoubtfulCount"] = len(d.Quality.DoubtfulSegments)
+		data["Uncertain"] = uncertainWhy(d)
 		data["Text"] = review.TranscriptText(res.Transcript)
-		data["Reasons"] = res.Decision.Reasons
+		data["Reasons"] = d.Reasons
 	}
-	s.render(w, status, "call.html", s.page(sess, "Call "+it.CallID, data))
+	name, title := "call.html", "Call "+it.CallID
+	data["EvidenceHeading"] = "Why this call is proposed for the record"
+	if it.State == review.StateTriage {
+		name, title = "triage.html", "Triage call "+it.CallID
+		data["EvidenceHeading"] = "What the computer found"
+	} else if it.Kind == review.KindTriage || it.State.Final() {
+		data["EvidenceHeading"] = "What the computer found"
+	}
+	s.render(w, status, name, s.page(sess, title, data))
+}
+
+// errorField is the form field an action's error summary links to.
+func errorField(st review.State) string {
+	if st == review.StateTriage {
+		return "triage-reason"
+	}
+	return "clarified"
+}
+
+// nextCall is the call to open after finishing one: the first that needs
+// action, in queue order, other than done; "" when none is left.
+func (s *Server) nextCall(ctx context.Context, done string, clinical bool) string {
+	items, err := s.store.List(ctx, review.Filter{})
+	if err != nil {
+		return ""
+	}
+	rows := s.rated(ctx, items, clinical)
+	sortQueue(rows)
+	for _, r := range rows {
+		if !r.State.Final() && r.CallID != done {
+			return r.CallID
+		}
+	}
+	return ""
+}
+
+// errorTitle is the error page's heading for a status.
+func errorTitle(status int) string {
+	switch status {
+	case http.StatusNotFound:
+		return "Page not found"
+	case http.StatusForbidden:
+		return "You cannot do this"
+	}
+	return "Sorry, there is a problem"
 }
 
 // act runs one review action and shows the result on the call page:

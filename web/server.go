@@ -168,7 +168,8 @@ func (s *Server) Handler() http.Handler {
 		mux.HandleFunc("GET /login/oidc/callback", s.oidcCallback)
 	}
 	mux.HandleFunc("GET /{$}", s.authed(s.auditedList(queueObject, s.queue)))
-	mux.HandleFunc("GET /admin-calls", s.authed(s.adminCalls)) // audits each call shown itself
+	mux.HandleFunc("GET /admin-calls", s.authed(s.adminCalls))         // audits each call shown itself
+	mux.HandleFunc("GET /admin-calls/{id}", s.authed(s.adminCallPage)) // likewise
 	mux.HandleFunc("GET /calls/{id}", s.authed(s.audited(audit.KindTranscript, audit.ActionRead, s.callPage)))
 	mux.HandleFunc("GET /calls/{id}/audio", s.authed(s.audited(audit.KindRecording, audit.ActionRead, s.audio)))
 	mux.HandleFunc("POST /calls/{id}/confirm", s.authed(s.audited(audit.KindProposal, audit.ActionUpdate, s.confirm)))

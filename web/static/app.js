@@ -1,19 +1,24 @@
-// Review page behaviour: clicking a segment plays the recording from its
-// start; keyboard shortcuts for the common path. Everything works without
-// this file except seeking and the shortcuts.
+// Call page behaviour: a passage's time button (its one tab stop) or text
+// plays the recording from its start. Single-key shortcuts (WCAG 2.1.4) are
+// off unless the reviewer turns them on with the checkbox at the end of
+// the page; none of them confirms, rejects or ticks anything, so no key
+// sequence can put a call into a record. Everything works without this
+// file except seeking and the shortcuts.
 (function () {
   "use strict";
   var player = document.getElementById("player");
   var segs = Array.prototype.slice.call(document.querySelectorAll(".segment"));
+  var toggle = document.getElementById("shortcuts-on");
+  var storeKey = "callscribe.shortcuts";
   var current = -1;
 
-  function playFrom(i) {
+  function playFrom(i, focus) {
     if (i < 0 || i >= segs.length) return;
     segs.forEach(function (s) { s.classList.remove("current"); });
     current = i;
     var seg = segs[i];
     seg.classList.add("current");
-    seg.focus();
+    if (focus) seg.querySelector(".ts").focus();
     if (player) {
       player.currentTime = parseFloat(seg.dataset.start);
       var p = player.play();
@@ -22,51 +27,38 @@
   }
 
   segs.forEach(function (seg, i) {
-    seg.addEventListener("click", function () { playFrom(i); });
+    seg.addEventListener("click", function () { playFrom(i, false); });
   });
 
-  // typing reports whether keys go into a text field, where they must not
-  // trigger shortcuts. A focused checkbox or button is not typing: the
-  // browser focuses the "clarified" box when it blocks a confirm.
+  if (!toggle) return;
+  try { toggle.checked = localStorage.getItem(storeKey) === "on"; } catch (e) { /* storage off: stay off */ }
+  toggle.addEventListener("change", function () {
+    try { localStorage.setItem(storeKey, toggle.checked ? "on" : "off"); } catch (e) { /* session only */ }
+  });
+
+  // typing reports whether keys go into a field, where they are text.
   function typing(t) {
     if (!t) return false;
-    if (t.tagName === "TEXTAREA" || t.tagName === "SELECT") return true;
+    if (t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable) return true;
     return t.tagName === "INPUT" && ["checkbox", "radio", "button", "submit"].indexOf(t.type) < 0;
   }
 
   document.addEventListener("keydown", function (e) {
     var t = e.target;
-    if (e.ctrlKey || e.metaKey || e.altKey) return;
-    if (typing(t)) {
-      if (e.key === "Escape") t.blur();
-      return;
-    }
-    var el;
+    if (!toggle.checked || e.ctrlKey || e.metaKey || e.altKey || typing(t)) return;
     switch (e.key) {
-      case "j": playFrom(current + 1); break;
-      case "k": playFrom(Math.max(0, current - 1)); break;
+      case "j": playFrom(current + 1, true); break;
+      case "k": playFrom(Math.max(0, current - 1), true); break;
       case " ":
-        // On a checkbox or button, space keeps its usual meaning.
-        if (!player || t.tagName === "INPUT" || t.tagName === "BUTTON") return;
+        // On a control, space keeps its usual meaning.
+        if (!player || ["INPUT", "BUTTON", "SUMMARY", "A"].indexOf(t.tagName) >= 0) return;
         if (player.paused) player.play(); else player.pause();
         break;
       case "e":
-        el = document.getElementById("edit");
+        var el = document.getElementById("edit");
         if (!el) return;
         el.open = true;
         document.getElementById("text").focus();
-        break;
-      case "l":
-        el = document.getElementById("clarified");
-        if (el) el.checked = !el.checked;
-        break;
-      case "c":
-        el = document.getElementById("confirm-form");
-        if (el) el.requestSubmit();
-        break;
-      case "r":
-        el = document.getElementById("reason");
-        if (el) el.focus();
         break;
       default: return;
     }
