@@ -17,6 +17,7 @@ import (
 	"github.com/callscribe/callscribe/internal/natstest"
 	"github.com/callscribe/callscribe/internal/testenv"
 	"github.com/callscribe/callscribe/pipeline"
+	"github.com/callscribe/callscribe/process"
 	"github.com/callscribe/callscribe/transcribe"
 )
 
@@ -110,7 +111,7 @@ func TestBadRecordingsAreParkedWithTheirReason(t *testing.T) {
 	client, _ := natstest.Pipeline(t, nop)
 	tr := &transcribe.Transcript{Segments: []transcribe.Segment{{Text: "I'd like to change my appointment to next Tuesday please", End: 3 * time.Second, AvgLogProb: -0.2}}}
 	ef := engineFlags{language: "en", silenceDB: -50, maxDuration: 4 * time.Hour}
-	w := &pipeline.Worker{Client: client, Processor: pipelineProcessor{p: newCallProcessor(&ef, instantEngine{tr}, c)}, PollWait: 200 * time.Millisecond, Log: nop}
+	w := &pipeline.Worker{Client: client, Processor: process.Pipeline{P: ef.newProcessor(instantEngine{tr}, c)}, PollWait: 200 * time.Millisecond, Log: nop}
 	wctx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- w.Run(wctx) }()
