@@ -57,6 +57,7 @@ type ffprobeOut struct {
 	Streams []struct {
 		CodecName  string `json:"codec_name"`
 		CodecType  string `json:"codec_type"`
+		CodecTag   string `json:"codec_tag_string"`
 		Channels   int    `json:"channels"`
 		SampleRate string `json:"sample_rate"`
 		Duration   string `json:"duration"`
@@ -70,7 +71,7 @@ type ffprobeOut struct {
 // probe runs ffprobe on the input (a path, or "pipe:0" with stdin).
 func (f *FFmpeg) probe(ctx context.Context, input string, stdin io.Reader) (Probe, error) {
 	cmd := exec.CommandContext(ctx, f.ffprobe(), "-v", "error", "-show_entries",
-		"stream=codec_name,codec_type,channels,sample_rate,duration:format=format_name,duration", "-of", "json", "-i", input)
+		"stream=codec_name,codec_type,codec_tag_string,channels,sample_rate,duration:format=format_name,duration", "-of", "json", "-i", input)
 	cmd.Stdin = stdin
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -88,6 +89,9 @@ func (f *FFmpeg) probe(ctx context.Context, input string, stdin io.Reader) (Prob
 	for _, s := range out.Streams {
 		if s.CodecType != "audio" {
 			continue
+		}
+		if s.CodecName == "" {
+			return Probe{}, fmt.Errorf("%w: no decoder for the audio stream (codec tag %s, container %s)", ErrUnsupportedCodec, s.CodecTag, out.Format.FormatName)
 		}
 		p := Probe{Channels: s.Channels, Codec: s.CodecName}
 		p.SampleRate, _ = strconv.Atoi(s.SampleRate)
