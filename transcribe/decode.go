@@ -71,6 +71,14 @@ func Decode(r io.Reader, opts DecodeOptions) (*Audio, error) {
 	left, known := remaining(r)
 	var trunc *Truncation
 	if opts.AllowTruncated && known && (h.dataSize == 0xFFFFFFFF || left < h.dataSize) {
+		// The declared length is held to the limit first: a header that
+		// declares six hours over a minute of data is refused, not
+		// transcribed as a truncated recording.
+		if h.dataSize != 0xFFFFFFFF {
+			if _, err := checkData(h, maxDur); err != nil {
+				return nil, fmt.Errorf("decode wav: %w", err)
+			}
+		}
 		if trunc, err = cutToPresent(&h, left); err != nil {
 			return nil, fmt.Errorf("decode wav: %w", err)
 		}

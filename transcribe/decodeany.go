@@ -101,8 +101,12 @@ func (f *FFmpeg) ProbeFile(ctx context.Context, path string) (Probe, error) {
 	if !errors.Is(err, ErrNotWAVE) && !errors.Is(err, ErrUnsupportedCodec) {
 		return Probe{}, fmt.Errorf("probe %s: %w", path, err)
 	}
+	goErr := err
 	p, err := f.probe(ctx, path, nil)
 	if err != nil {
+		if errors.Is(err, ErrBadAudio) {
+			return Probe{}, fmt.Errorf("probe %s: %w (Go WAV decoder: %v)", path, err, goErr)
+		}
 		return Probe{}, fmt.Errorf("probe %s: %w", path, err)
 	}
 	return p, nil

@@ -44,6 +44,9 @@ func (f *FFmpeg) ffprobe() string {
 	return f.FFprobe
 }
 
+// minProbeScore: see probe.
+const minProbeScore = 50
+
 // Probe is what a recording's header says, read without decoding it.
 type Probe struct {
 	Duration   time.Duration // zero when the container does not say
@@ -65,13 +68,14 @@ type ffprobeOut struct {
 	Format struct {
 		FormatName string `json:"format_name"`
 		Duration   string `json:"duration"`
+		ProbeScore int    `json:"probe_score"`
 	} `json:"format"`
 }
 
 // probe runs ffprobe on the input (a path, or "pipe:0" with stdin).
 func (f *FFmpeg) probe(ctx context.Context, input string, stdin io.Reader) (Probe, error) {
 	cmd := exec.CommandContext(ctx, f.ffprobe(), "-v", "error", "-show_entries",
-		"stream=codec_name,codec_type,codec_tag_string,channels,sample_rate,duration:format=format_name,duration", "-of", "json", "-i", input)
+		"stream=codec_name,codec_type,codec_tag_string,channels,sample_rate,duration:format=format_name,duration,probe_score", "-of", "json", "-i", input)
 	cmd.Stdin = stdin
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -85,6 +89,15 @@ func (f *FFmpeg) probe(ctx context.Context, input string, stdin io.Reader) (Prob
 	var out ffprobeOut
 	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
 		return Probe{}, fmt.Errorf("ffprobe output: %w", err)
+	}
+	// ffprobe names a format whatever the input: 4 KiB of repeated noise
+	// comes back as raw AMR with a score of 26 of 100 and decodes to 17 s
+	// of noise. Below 50 (FFmpeg's AVPROBE_SCORE_EXTENSION) the format is a
+	// guess; every real file in the format table scores 51 (a bare MP3
+	// stream) or more.
+	if out.Format.ProbeScore < minProbeScore {
+		return Probe{}, fmt.Errorf("%w: not a recognisable audio file (ffprobe only guesses %s, score %d of 100)",
+			ErrUnsupportedCodec, out.Format.FormatName, out.Format.ProbeScore)
 	}
 	for _, s := range out.Streams {
 		if s.CodecType != "audio" {
