@@ -22,8 +22,9 @@ import (
 // FLAC, AMR, WMA, and GSM 6.10 and IMA/MS ADPCM in WAV. A subprocess, not
 // cgo bindings to libav*: a codec crash on a hostile file kills ffmpeg, not
 // the worker, and the build stays as it is. The Go decoder keeps PCM and
-// G.711 WAV, what most call recorders write: it needs no process start
-// (about 20 ms for ffmpeg) and gives the precise rejections of riff.go.
+// G.711 WAV, what most call recorders write: it starts no process (on the
+// development host ffprobe then ffmpeg on a 3 s MP3 take 0.07 s each,
+// almost all of it start-up) and gives the precise rejections of riff.go.
 type FFmpeg struct {
 	// FFmpeg and FFprobe are the executables; empty: "ffmpeg" and
 	// "ffprobe" from PATH.
