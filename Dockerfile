@@ -22,8 +22,10 @@ RUN go build -tags whisper -ldflags "-X main.version=${VERSION}" -o /out/callscr
 
 FROM debian:sid
 ARG GGML_BACKEND=
+# ffmpeg: decodes every recording format but PCM/G.711 WAV (MP3, AAC/M4A,
+# Ogg, FLAC, AMR, WMA, GSM and ADPCM in WAV), run as a subprocess.
 RUN apt-get update && apt-get install -y --no-install-recommends \
-      ca-certificates libwhisper1 ${GGML_BACKEND} \
+      ca-certificates libwhisper1 ffmpeg ${GGML_BACKEND} \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /var/lib/callscribe --create-home callscribe
 COPY --from=build /out/callscribe /usr/local/bin/callscribe

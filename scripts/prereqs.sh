@@ -8,10 +8,13 @@
 #   chromium: the headless browser for the review UI test (web/browser_test.go)
 #   openjdk-17-jdk-headless, maven: the HAPI FHIR server the record tests
 #     post to (scripts/hapi.sh)
+#   ffmpeg: decodes every recording format but PCM/G.711 WAV, and probes
+#     headers (callscribe ingest); the format tests make files with it
+#   sox: the tests make their recordings with it
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 missing=""
-for p in debootstrap ca-certificates git pkg-config wbritish chromium openjdk-17-jdk-headless maven; do
+for p in debootstrap ca-certificates git pkg-config wbritish chromium openjdk-17-jdk-headless maven ffmpeg sox; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
 done
 command -v go >/dev/null || { echo "prereqs: no Go toolchain on PATH (go.mod needs Go $(sed -n 's/^go //p' "$(dirname "$0")/../go.mod"))" >&2; exit 1; }

@@ -28,7 +28,9 @@ if [ -z "${CALLSCRIBE_SID_EXTRA+set}" ] && [ -f "$root/.callscribe-extra" ]; the
 fi
 extra=${CALLSCRIBE_SID_EXTRA:-}
 # patchelf: makes the host view's whisper-cli (see above).
-packages="libwhisper-dev libggml-dev whisper.cpp-tools gcc g++ libc6-dev pkg-config ca-certificates patchelf $extra"
+# ffmpeg: decodes every recording format but PCM/G.711 WAV (transcribe/ffmpeg.go);
+# sox: the tests make their recordings with it (and ffmpeg).
+packages="libwhisper-dev libggml-dev whisper.cpp-tools gcc g++ libc6-dev pkg-config ca-certificates patchelf ffmpeg sox $extra"
 components=main
 case "$extra" in *cuda*) components=main,contrib,non-free ;; esac
 host=$root/usr/local/lib/callscribe/host
@@ -71,9 +73,32 @@ if [ -f "$root/.callscribe-stamp" ] && [ "$(cat "$root/.callscribe-stamp")" = "$
 fi
 
 if [ "$(id -u)" != 0 ]; then
-  echo "sidroot: building the sid root at $root needs root (debootstrap, chroot): run 'sudo scripts/sidroot.sh' once, with CALLSCRIBE_SIDROOT=$root; later commands need no root" >&2
+  echo "sidroot: the sid root at $root needs (re)building or new packages, which needs root (debootstrap, chroot): run 'sudo scripts/sidroot.sh' once, with CALLSCRIBE_SIDROOT=$root; later commands need no root" >&2
   exit 1
 fi
+
+# A root made with the same components and extra packages, from a shorter
+# package list (ffmpeg and sox were added after roots existed), gets the
+# new packages installed into it instead of being bootstrapped again (a
+# minute and 1.2 GB). apt-get install leaves packages already there as they
+# are. Check-Valid-Until=false: a root's sid Release file may have expired
+# since it was made, and apt refuses an expired one.
+if [ -f "$root/.callscribe-stamp" ] && [ "$components" = main ] && [ "$(cat "$root/.callscribe-extra" 2>/dev/null)" = "$extra" ]; then
+  echo "sidroot: installing the package list into the existing root $root" >&2
+  cp -L /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
+  # shellcheck disable=SC2016 # expanded by the inner shell
+  unshare --mount --propagation private -- /bin/sh -c 'set -e
+    mount --rbind /dev "$1/dev"; mount -t proc proc "$1/proc"
+    exec chroot "$1" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive /bin/sh -c "
+      apt-get -o Acquire::Check-Valid-Until=false update -qq &&
+      apt-get -o Acquire::Check-Valid-Until=false install -y -qq --no-install-recommends $2 >/dev/null"' \
+    sidroot "$root" "$packages" >&2
+  echo "$stamp_want" > "$root/.callscribe-stamp"
+  host_view
+  echo "sidroot: ready at $root" >&2
+  exit 0
+fi
+
 command -v debootstrap >/dev/null || { apt-get update -qq && apt-get install -y -qq debootstrap >/dev/null; }
 
 echo "sidroot: bootstrapping Debian sid into $root from $mirror (about a minute, 1.2 GB)" >&2

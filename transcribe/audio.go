@@ -21,6 +21,9 @@ type Audio struct {
 	SourceRate     int
 	SourceChannels int
 	SourceFormat   string
+	// Truncated is set when DecodeOptions.AllowTruncated let a recording
+	// that ends early through.
+	Truncated *Truncation
 }
 
 // Duration is the length of the audio.

@@ -27,7 +27,21 @@ type DecodeOptions struct {
 	// MaxDuration rejects longer recordings, judged from the header before
 	// any sample is read. Zero means DefaultMaxDuration.
 	MaxDuration time.Duration
+	// AllowTruncated decodes the audio present in a WAV whose data chunk
+	// the file ends inside (a recorder that crashed before finishing the
+	// file; also one that never wrote the length, 0xFFFFFFFF), and marks
+	// the Audio Truncated, instead of refusing it, as long as at least
+	// MinTruncated is present. Whisper and the classifier work on what was
+	// said; a crash should not lose the call.
+	AllowTruncated bool
+	// FFmpeg decodes what the Go decoder does not (DecodeAny); nil: ffmpeg
+	// and ffprobe from PATH.
+	FFmpeg *FFmpeg
 }
+
+// MinTruncated is the least audio a truncated recording must hold to be
+// transcribed: under a second is not a call.
+const MinTruncated = time.Second
 
 // Decode reads a WAV recording (PCM 8/16/24/32-bit, IEEE float 32/64-bit,
 // G.711 µ-law or A-law, plain or WAVE_FORMAT_EXTENSIBLE; mono or stereo;
@@ -54,12 +68,27 @@ func Decode(r io.Reader, opts DecodeOptions) (*Audio, error) {
 		return nil, fmt.Errorf("decode wav: %w", err)
 	}
 	f := h.format
+	left, known := remaining(r)
+	var trunc *Truncation
+	if opts.AllowTruncated && known && (h.dataSize == 0xFFFFFFFF || left < h.dataSize) {
+		// The declared length is held to the limit first: a header that
+		// declares six hours over a minute of data is refused, not
+		// transcribed as a truncated recording.
+		if h.dataSize != 0xFFFFFFFF {
+			if _, err := checkData(h, maxDur); err != nil {
+				return nil, fmt.Errorf("decode wav: %w", err)
+			}
+		}
+		if trunc, err = cutToPresent(&h, left); err != nil {
+			return nil, fmt.Errorf("decode wav: %w", err)
+		}
+	}
 	frames, err := checkData(h, maxDur)
 	if err != nil {
 		return nil, fmt.Errorf("decode wav: %w", err)
 	}
 	verified := false
-	if left, ok := remaining(r); ok {
+	if known {
 		if left < h.dataSize {
 			return nil, fmt.Errorf("decode wav: %w", truncated(h, left))
 		}
@@ -84,7 +113,10 @@ func Decode(r io.Reader, opts DecodeOptions) (*Audio, error) {
 	if err := decodeData(in, h, rs, outs); err != nil {
 		return nil, fmt.Errorf("decode wav: %w", err)
 	}
-	a := &Audio{SourceRate: f.rate, SourceChannels: f.channels, SourceFormat: f.name()}
+	a := &Audio{SourceRate: f.rate, SourceChannels: f.channels, SourceFormat: f.name(), Truncated: trunc}
+	if trunc != nil {
+		trunc.Present = time.Duration(len(outs[0])) * time.Second / SampleRate
+	}
 	if f.channels == 1 {
 		a.Samples = outs[0]
 		return a, nil
@@ -127,6 +159,28 @@ func truncated(h wavHeader, present int64) error {
 	secs := func(n int64) float64 { return float64(n/int64(f.blockAlign)) / float64(f.rate) }
 	return fmt.Errorf("%w: data chunk declares %d bytes (%.2f s) but only %d bytes (%.2f s) are present; the recording is truncated",
 		ErrInconsistentSize, h.dataSize, secs(h.dataSize), present, secs(present))
+}
+
+// cutToPresent shrinks the data chunk to the whole frames present, for a
+// recording that ends inside it, or refuses it when under MinTruncated is
+// there. The declared length is kept for the Truncation (zero when the
+// header holds the placeholder 0xFFFFFFFF: never known).
+func cutToPresent(h *wavHeader, present int64) (*Truncation, error) {
+	f := h.format
+	t := &Truncation{}
+	if h.dataSize != 0xFFFFFFFF {
+		t.Declared = time.Duration(h.dataSize/int64(f.blockAlign)) * time.Second / time.Duration(f.rate)
+	}
+	whole := present - present%int64(f.blockAlign)
+	if d := time.Duration(whole/int64(f.blockAlign)) * time.Second / time.Duration(f.rate); d < MinTruncated {
+		if h.dataSize == 0xFFFFFFFF {
+			return nil, fmt.Errorf("%w: recording never finalised (data size 0xFFFFFFFF) and only %d bytes (%.2f s) present, under %s",
+				ErrInconsistentSize, present, d.Seconds(), MinTruncated)
+		}
+		return nil, fmt.Errorf("%w; under %s, too little to transcribe", truncated(*h, present), MinTruncated)
+	}
+	h.dataSize = whole
+	return t, nil
 }
 
 // remaining reports how many bytes r has left, for readers that can say
@@ -187,25 +241,6 @@ func decodeData(in *offsetReader, h wavHeader, rs []*resampler, outs [][]float32
 	}
 	for c, rc := range rs {
 		outs[c] = rc.flush(outs[c])
-	}
-	return nil
-}
-
-// Probe checks what Decode would check before reading samples (format, rate,
-// duration against MaxDuration) and reads no further. Commands call it on
-// every file before loading a model, so a file Decode would refuse is
-// refused in milliseconds rather than after seconds of model loading.
-func Probe(r io.Reader, opts DecodeOptions) error {
-	maxDur := opts.MaxDuration
-	if maxDur <= 0 {
-		maxDur = DefaultMaxDuration
-	}
-	h, err := readHeader(&offsetReader{r: r})
-	if err != nil {
-		return fmt.Errorf("decode wav: %w", err)
-	}
-	if _, err := checkData(h, maxDur); err != nil {
-		return fmt.Errorf("decode wav: %w", err)
 	}
 	return nil
 }

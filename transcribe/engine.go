@@ -36,6 +36,18 @@ type Transcript struct {
 	Duration   time.Duration `json:"duration_ns"`
 	Segments   []Segment     `json:"segments"`
 	Timings    Timings       `json:"timings"`
+	// Truncated is set when the recording ends before its header says
+	// (a recorder that crashed): the audio present was transcribed.
+	Truncated *Truncation `json:"truncated,omitempty"`
+	// SilentChannels names the speakers of a two-channel recording whose
+	// channel held no speech, and so was not transcribed.
+	SilentChannels []string `json:"silent_channels,omitempty"`
+}
+
+// Truncation is how much of a truncated recording is there.
+type Truncation struct {
+	Declared time.Duration `json:"declared_ns"` // as the header says
+	Present  time.Duration `json:"present_ns"`  // as decoded
 }
 
 // Recogniser is the speech recogniser that made a transcript: a clinical

@@ -33,14 +33,52 @@ type wavHeader struct {
 // offsetReader counts bytes consumed so that errors can say where in the
 // file things went wrong.
 type offsetReader struct {
-	r   io.Reader
-	off int64
+	r    io.Reader
+	off  int64
+	back []byte // bytes read ahead and given back (unread)
 }
 
 func (o *offsetReader) Read(p []byte) (int, error) {
+	if len(o.back) > 0 {
+		n := copy(p, o.back)
+		o.back = o.back[n:]
+		o.off += int64(n)
+		return n, nil
+	}
 	n, err := o.r.Read(p)
 	o.off += int64(n)
 	return n, err
+}
+
+// unread gives b back, to be read again next.
+func (o *offsetReader) unread(b []byte) {
+	o.back = append(append([]byte(nil), b...), o.back...)
+	o.off -= int64(len(b))
+}
+
+// skipPad consumes the pad byte after a chunk of odd size. RIFF pads such
+// chunks to an even length with a zero byte, but some writers leave it out;
+// a chunk ID never starts with a zero byte, so a non-zero byte here is the
+// next chunk's first and is given back. (Before, the reader always skipped
+// a byte, then read the next chunk's ID one byte late and reported
+// `missing data chunk: file ends inside the "\x00\x00\x00\x00" chunk`.)
+// At the end of the input there is nothing to skip.
+func skipPad(r *offsetReader, size int64) error {
+	if size&1 == 0 {
+		return nil
+	}
+	var b [1]byte
+	n, err := r.Read(b[:])
+	if n == 0 {
+		if err == nil || isShort(err) {
+			return nil
+		}
+		return err
+	}
+	if b[0] != 0 {
+		r.unread(b[:])
+	}
+	return nil
 }
 
 // isShort reports whether err means the input ended early, as opposed to
@@ -108,8 +146,11 @@ func readHeader(r *offsetReader) (wavHeader, error) {
 		default:
 			// Any other chunk, and a repeated fmt chunk: a stream cannot
 			// go back, so the first fmt chunk stands.
-			n, err := io.CopyN(io.Discard, r, size+size&1) // chunks are word-aligned; size excludes the pad
+			n, err := io.CopyN(io.Discard, r, size)
 			if err == nil {
+				if err := skipPad(r, size); err != nil {
+					return wavHeader{}, fmt.Errorf("skip %q chunk at byte %d: %w", id, at, err)
+				}
 				continue
 			}
 			if !isShort(err) {

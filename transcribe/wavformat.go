@@ -49,7 +49,7 @@ func readFormat(r *offsetReader, size, at int64) (waveFormat, error) {
 		}
 		return waveFormat{}, fmt.Errorf("read fmt chunk at byte %d: %w", at, err)
 	}
-	if rest := size - keep + size&1; rest > 0 {
+	if rest := size - keep; rest > 0 {
 		if n, err := io.CopyN(io.Discard, r, rest); err != nil {
 			if isShort(err) {
 				return waveFormat{}, fmt.Errorf("%w: fmt chunk at byte %d declares %d bytes but the file ends after %d",
@@ -57,6 +57,9 @@ func readFormat(r *offsetReader, size, at int64) (waveFormat, error) {
 			}
 			return waveFormat{}, fmt.Errorf("read fmt chunk at byte %d: %w", at, err)
 		}
+	}
+	if err := skipPad(r, size); err != nil {
+		return waveFormat{}, fmt.Errorf("read fmt chunk at byte %d: %w", at, err)
 	}
 
 	le := binary.LittleEndian

@@ -19,6 +19,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/callscribe/callscribe/pipeline"
+	"github.com/callscribe/callscribe/process"
 	"github.com/callscribe/callscribe/transcribe"
 )
 
@@ -123,7 +124,7 @@ func sweepConfigs(cores int) []benchConfig {
 // callStats is one call's measurements.
 type callStats struct {
 	Audio      time.Duration
-	Stages     stageTimes
+	Stages     process.StageTimes
 	Whisper    transcribe.Timings
 	Processing time.Duration
 	Overhead   time.Duration // ingest, queue mechanics, publish: end to end minus queue wait and processing
@@ -219,7 +220,7 @@ func runBench(ctx context.Context, ef *engineFlags, cfg benchConfig, corpus []be
 	}
 	defer stopWatch()
 
-	proc := pipelineProcessor{p: newCallProcessor(&e, engine, c), observe: func(id string, out *processed) {
+	proc := process.Pipeline{P: e.newProcessor(engine, c), Observe: func(id string, out *process.Outcome) {
 		mu.Lock()
 		defer mu.Unlock()
 		st := run.calls[id]

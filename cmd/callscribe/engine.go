@@ -4,12 +4,14 @@ import (
 	"flag"
 	"fmt"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/callscribe/callscribe/classify"
 	"github.com/callscribe/callscribe/models"
+	"github.com/callscribe/callscribe/process"
 	"github.com/callscribe/callscribe/transcribe"
 	"github.com/callscribe/callscribe/transcribe/whisper"
 )
@@ -32,6 +34,7 @@ type engineFlags struct {
 	gpuDevice      int
 	flashAttn      bool
 	confirmPrompt  string
+	speakers       string
 }
 
 // defaultConfirmPrompt is the line's greeting: context that helps Whisper
@@ -54,6 +57,7 @@ func (f *engineFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.gpu, "gpu", false, "use a GPU backend when ggml has one (Debian: libggml0-backend-cuda or -vulkan)")
 	fs.IntVar(&f.gpuDevice, "gpu-device", 0, "which GPU to use when there are several")
 	fs.BoolVar(&f.flashAttn, "flash-attn", true, "use flash attention (whisper.cpp's default; -flash-attn=false turns it off)")
+	fs.StringVar(&f.speakers, "channel-speakers", strings.Join(process.DefaultSpeakers, ","), "speakers on a two-channel recording's channels, left first, unless the call's metadata names them (channel_speakers); each channel is transcribed on its own")
 	fs.StringVar(&f.confirmPrompt, "confirm-prompt", defaultConfirmPrompt, "before a call is labelled administrative (and so deleted after 4 weeks), or uncertain only on weak words, transcribe it a second time with this initial prompt: clinical evidence there makes it clinical; a weak-word call whose second transcript is clearly administrative becomes administrative; empty: no second transcription")
 }
 
@@ -67,6 +71,23 @@ func (f *engineFlags) options() transcribe.Options {
 		TemperatureInc:    float32(f.temperatureInc),
 		NoSpeechThreshold: float32(f.noSpeech),
 	}
+}
+
+// processConfig is the flags as the per-call processor takes them.
+func (f *engineFlags) processConfig() process.Config {
+	var speakers []string
+	for _, s := range strings.Split(f.speakers, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			speakers = append(speakers, s)
+		}
+	}
+	return process.Config{Options: f.options(), Confirm: f.confirmOptions(),
+		MaxDuration: f.maxDuration, SilenceDB: f.silenceDB, Speakers: speakers}
+}
+
+// newProcessor is the per-call processor with these settings.
+func (f *engineFlags) newProcessor(engine transcribe.Engine, c *classify.Classifier) *process.Processor {
+	return process.New(f.processConfig(), engine, func() *classify.Classifier { return c })
 }
 
 // confirmOptions are the second transcription's settings (nil: none).

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/callscribe/callscribe/classify"
+	"github.com/callscribe/callscribe/process"
 )
 
 // The goals of issue 3 on a labelled folder. For clinical calls the goal
@@ -99,13 +100,13 @@ type goalResult struct {
 }
 
 type callResult struct {
-	ID       string            `json:"id"`
-	Truth    classify.Label    `json:"truth"`
-	Hard     bool              `json:"hard,omitempty"`
-	Label    classify.Label    `json:"label"`
-	Decision classify.Decision `json:"decision"`
-	Times    *stageTimes       `json:"stage_times,omitempty"`
-	Silent   bool              `json:"silent,omitempty"`
+	ID       string              `json:"id"`
+	Truth    classify.Label      `json:"truth"`
+	Hard     bool                `json:"hard,omitempty"`
+	Label    classify.Label      `json:"label"`
+	Decision classify.Decision   `json:"decision"`
+	Times    *process.StageTimes `json:"stage_times,omitempty"`
+	Silent   bool                `json:"silent,omitempty"`
 }
 
 func cmdEval(ctx context.Context, args []string, stdout io.Writer) error {
@@ -154,7 +155,7 @@ func cmdEval(ctx context.Context, args []string, stdout io.Writer) error {
 		rep.Model = engine.Model()
 		logger.Info().Str("model", engine.Model()).Int64("load_ms", engine.LoadTime().Milliseconds()).Int("calls", len(calls)).
 			Msg("model loaded; transcribing the labelled calls one at a time")
-		p := newCallProcessor(&ef, engine, c)
+		p := ef.newProcessor(engine, c)
 		start = time.Now()
 		results = results[:0:0]
 		for i, call := range calls {

@@ -10,7 +10,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/callscribe/callscribe/pipeline"
+	"github.com/callscribe/callscribe/transcribe"
 )
 
 func cmdIngest(ctx context.Context, args []string, stdout io.Writer) error {
@@ -24,6 +27,7 @@ func cmdIngest(ctx context.Context, args []string, stdout io.Writer) error {
 	handler := fs.String("handler", "", "ID of the member of staff who took the call")
 	objected := fs.Bool("objected", false, "the caller objected to recording: the recording is purged and never transcribed")
 	wait := fs.Duration("wait", 0, "wait up to this long for each call to be transcribed and print its result (0: do not wait)")
+	maxDuration := fs.Duration("max-duration", 4*time.Hour, "refuse, before uploading anything, a recording whose header declares more audio than this (the workers' -max-duration)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -35,6 +39,14 @@ func cmdIngest(ctx context.Context, args []string, stdout io.Writer) error {
 		return usageError{errors.New("-meta and -id describe one recording; give one file")}
 	}
 	logger := newLogger(os.Stderr)
+	// Every file's header is read before any is uploaded: a 10-hour
+	// recording (576 MB of WAV) was uploaded whole before the worker
+	// refused it for its length.
+	for _, path := range files {
+		if err := checkBeforeUpload(ctx, path, *maxDuration, logger); err != nil {
+			return err
+		}
+	}
 	// The call recorder's identity: it may submit calls and follow their
 	// states, never read a transcript or a recording back.
 	client, err := nf.connectAs(ctx, pipeline.IdentityRecorder, logger)
@@ -69,6 +81,27 @@ func cmdIngest(ctx context.Context, args []string, stdout io.Writer) error {
 			}
 		}
 	}
+	return nil
+}
+
+// checkBeforeUpload refuses a recording the workers would refuse from its
+// header alone (too long, more than two channels, not audio). A probe that
+// fails for want of ffprobe on this host is not the recording's fault: the
+// file is uploaded and the worker judges it.
+func checkBeforeUpload(ctx context.Context, path string, maxDuration time.Duration, logger zerolog.Logger) error {
+	p, err := transcribe.ProbeFile(ctx, path)
+	if err == nil {
+		err = p.Check(maxDuration)
+	}
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, transcribe.ErrBadAudio):
+		return fmt.Errorf("%s: not uploaded: %w", path, err)
+	case errors.Is(err, os.ErrNotExist):
+		return err
+	}
+	logger.Warn().Err(err).Str("file", path).Msg("could not read the recording's header here; uploading it for the worker to check")
 	return nil
 }
 

@@ -101,8 +101,9 @@ func TestNATSFlagsServerList(t *testing.T) {
 // With nothing listening, a command says so and how to start the pipeline,
 // not only what the NATS client saw; the password in the URL stays hidden.
 func TestNoServerAnsweringSaysWhatToDo(t *testing.T) {
+	// A real recording: ingest reads its header before connecting.
 	for _, args := range [][]string{
-		{"ingest", "-nats", "nats://svc:s3cret@127.0.0.1:1", "call-0003.wav"},
+		{"ingest", "-nats", "nats://svc:s3cret@127.0.0.1:1", wavHeaderDeclaring(t, 1)},
 	} {
 		code, _, stderr := runCLI(t, args...)
 		if code != 1 || !strings.Contains(stderr, "no callscribe serve or NATS server answers at nats://svc:xxxxx@127.0.0.1:1") ||

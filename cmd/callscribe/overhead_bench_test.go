@@ -16,6 +16,7 @@ import (
 	"github.com/callscribe/callscribe/internal/natstest"
 	"github.com/callscribe/callscribe/internal/testenv"
 	"github.com/callscribe/callscribe/pipeline"
+	"github.com/callscribe/callscribe/process"
 	"github.com/callscribe/callscribe/transcribe"
 )
 
@@ -69,7 +70,7 @@ func BenchmarkPerCallOverhead(b *testing.B) {
 	defer sub.Unsubscribe()
 	ef := engineFlags{language: "en", silenceDB: -50, maxDuration: time.Hour}
 	decoded := make(chan time.Duration, 1)
-	proc := pipelineProcessor{p: newCallProcessor(&ef, instantEngine{tr}, c), observe: func(_ string, out *processed) {
+	proc := process.Pipeline{P: ef.newProcessor(instantEngine{tr}, c), Observe: func(_ string, out *process.Outcome) {
 		decoded <- out.Times.Decode
 	}}
 	w := &pipeline.Worker{Client: client, Processor: proc, PollWait: time.Second, Log: nop}

@@ -20,7 +20,7 @@ import (
 	"github.com/callscribe/callscribe/classify"
 	"github.com/callscribe/callscribe/models"
 	"github.com/callscribe/callscribe/pipeline"
-	"github.com/callscribe/callscribe/transcribe"
+	"github.com/callscribe/callscribe/process"
 )
 
 func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
@@ -160,9 +160,8 @@ func serveWithWorkers(ctx context.Context, fs *flag.FlagSet, ef *engineFlags, sc
 
 	sc.plan = plan // with the workers chosen above
 	return serveRoles(ctx, sc, func(ctx context.Context, client *pipeline.Client, m *metrics) error {
-		proc := newCallProcessor(ef, engine, rules.Current())
-		proc.rules = rules.Current
-		observe := func(id string, out *processed) {
+		proc := process.New(ef.processConfig(), engine, rules.Current)
+		observe := func(id string, out *process.Outcome) {
 			m.observe(out.Decision.Label, out.Transcript.Duration, out.Times.Decode+out.Times.Transcribe+out.Times.Classify+out.Times.Confirm)
 			appendAll(ctx, m.trail, logger,
 				audit.Allow(serviceActor, audit.ActionRead, audit.Object{Kind: audit.KindRecording, ID: id}, audit.PurposeProcessing),
@@ -171,7 +170,7 @@ func serveWithWorkers(ctx context.Context, fs *flag.FlagSet, ef *engineFlags, sc
 		}
 		w := &pipeline.Worker{
 			Client:        client,
-			Processor:     pipelineProcessor{p: proc, observe: observe},
+			Processor:     process.Pipeline{P: proc, Observe: observe},
 			Concurrency:   *workers,
 			AckWait:       plan.ackWait,
 			MaxDeliver:    plan.maxDeliver,
@@ -316,28 +315,6 @@ func sortedRoles(roles map[string]bool) []string {
 		}
 	}
 	return out
-}
-
-// pipelineProcessor adapts the call processor to the pipeline's seam:
-// undecodable audio will never succeed, so it is dead-lettered at once.
-// observe, when set, sees each call's outcome (the bench's stage timings).
-type pipelineProcessor struct {
-	p       *callProcessor
-	observe func(id string, out *processed)
-}
-
-func (a pipelineProcessor) Process(ctx context.Context, meta pipeline.CallMeta, audio io.Reader) (*pipeline.Result, error) {
-	out, err := a.p.process(ctx, meta.ID, audio, meta.ChannelSpeakers)
-	if err != nil {
-		if errors.Is(err, transcribe.ErrBadAudio) {
-			return nil, pipeline.Permanent(err)
-		}
-		return nil, err
-	}
-	if a.observe != nil {
-		a.observe(meta.ID, out)
-	}
-	return &pipeline.Result{Transcript: out.Transcript, Decision: out.Decision}, nil
 }
 
 // readSecretFile reads a file that holds secrets (keys, passwords),

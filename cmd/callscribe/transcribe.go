@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/callscribe/callscribe/process"
 	"github.com/callscribe/callscribe/transcribe"
 )
 
@@ -28,7 +29,7 @@ func cmdTranscribe(ctx context.Context, args []string, stdout io.Writer) error {
 		return usageError{fmt.Errorf("-format %q: want json, txt, srt or vtt", *format)}
 	}
 	for _, path := range fs.Args() {
-		if err := probeFile(path, ef.maxDuration); err != nil {
+		if err := probeFile(ctx, path, ef.maxDuration); err != nil {
 			return err
 		}
 	}
@@ -43,7 +44,7 @@ func cmdTranscribe(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	defer engine.Close()
 	logger.Info().Str("model", engine.Model()).Int64("load_ms", engine.LoadTime().Milliseconds()).Msg("model loaded")
-	p := newCallProcessor(&ef, engine, c)
+	p := ef.newProcessor(engine, c)
 	for _, path := range fs.Args() {
 		out, err := transcribeFile(ctx, p, path)
 		if err != nil {
@@ -60,28 +61,27 @@ func cmdTranscribe(ctx context.Context, args []string, stdout io.Writer) error {
 }
 
 // probeFile refuses a file the decoder would refuse, before the model loads.
-func probeFile(path string, maxDuration time.Duration) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
+func probeFile(ctx context.Context, path string, maxDuration time.Duration) error {
+	p, err := transcribe.ProbeFile(ctx, path)
+	if err == nil {
+		err = p.Check(maxDuration)
 	}
-	defer f.Close()
-	if err := transcribe.Probe(f, transcribe.DecodeOptions{MaxDuration: maxDuration}); err != nil {
+	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil
 }
 
-func transcribeFile(ctx context.Context, p *callProcessor, path string) (*processed, error) {
+func transcribeFile(ctx context.Context, p *process.Processor, path string) (*process.Outcome, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return p.process(ctx, path, f, nil)
+	return p.Run(ctx, path, f, nil)
 }
 
-func writeTranscript(w io.Writer, format, path string, out *processed) error {
+func writeTranscript(w io.Writer, format, path string, out *process.Outcome) error {
 	switch format {
 	case "txt":
 		return transcribe.WriteText(w, out.Transcript)
@@ -94,6 +94,6 @@ func writeTranscript(w io.Writer, format, path string, out *processed) error {
 	enc.SetIndent("", "  ")
 	return enc.Encode(struct {
 		File string `json:"file"`
-		*processed
+		*process.Outcome
 	}{path, out})
 }

@@ -1,4 +1,4 @@
-package main
+package process
 
 import (
 	"bytes"
@@ -52,6 +52,9 @@ func toneWAV(t *testing.T) []byte {
 	return b
 }
 
+// confirmPrompt stands for cmd's -confirm-prompt default.
+const confirmPrompt = "Single Point of Access, NHS mental health trust."
+
 func TestAdministrativeCallIsTranscribedTwiceBeforeTheLabelStands(t *testing.T) {
 	rules, err := classify.Default()
 	if err != nil {
@@ -77,14 +80,13 @@ func TestAdministrativeCallIsTranscribedTwiceBeforeTheLabelStands(t *testing.T) 
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			eng := &scriptedEngine{texts: []string{tc.first, tc.second}}
-			p := &callProcessor{engine: eng, rules: func() *classify.Classifier { return rules },
-				opts: transcribe.Options{}, confirm: &transcribe.Options{InitialPrompt: defaultConfirmPrompt},
-				decode: transcribe.DecodeOptions{MaxDuration: time.Minute}, silenceDB: -50}
-			out, err := p.process(context.Background(), "c1", bytes.NewReader(toneWAV(t)), nil)
+			p := New(Config{Confirm: &transcribe.Options{InitialPrompt: confirmPrompt}, MaxDuration: time.Minute, SilenceDB: -50},
+				eng, func() *classify.Classifier { return rules })
+			out, err := p.Run(context.Background(), "c1", bytes.NewReader(toneWAV(t)), nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(eng.prompts) != 2 || eng.prompts[0] != "" || eng.prompts[1] != defaultConfirmPrompt {
+			if len(eng.prompts) != 2 || eng.prompts[0] != "" || eng.prompts[1] != confirmPrompt {
 				t.Fatalf("prompts %q: want a plain transcription, then one with the greeting", eng.prompts)
 			}
 			if out.Decision.Label != tc.want || out.Transcript.Segments[0].Text != tc.wantTxt {
@@ -98,9 +100,9 @@ func TestAdministrativeCallIsTranscribedTwiceBeforeTheLabelStands(t *testing.T) 
 
 	// A clinical call is not transcribed again.
 	eng := &scriptedEngine{texts: []string{clinical}}
-	p := &callProcessor{engine: eng, rules: func() *classify.Classifier { return rules },
-		confirm: &transcribe.Options{InitialPrompt: defaultConfirmPrompt}, decode: transcribe.DecodeOptions{MaxDuration: time.Minute}, silenceDB: -50}
-	if _, err := p.process(context.Background(), "c2", bytes.NewReader(toneWAV(t)), nil); err != nil {
+	p := New(Config{Confirm: &transcribe.Options{InitialPrompt: confirmPrompt}, MaxDuration: time.Minute, SilenceDB: -50},
+		eng, func() *classify.Classifier { return rules })
+	if _, err := p.Run(context.Background(), "c2", bytes.NewReader(toneWAV(t)), nil); err != nil {
 		t.Fatal(err)
 	}
 	if len(eng.prompts) != 1 {
