@@ -72,6 +72,22 @@ func newEnvWith(t *testing.T, adjust func(*review.Config)) *env {
 // index of -1 means all of the call's segments.
 func newEnvUnsure(t *testing.T, adjust func(*review.Config), unsure map[string][]int) *env {
 	t.Helper()
+	return newEnvDouble(t, adjust, func(id string, tr *transcribe.Transcript) {
+		for _, i := range unsure[id] {
+			for j := range tr.Segments {
+				if i == -1 || i == j {
+					tr.Segments[j].AvgLogProb = -1.5
+				}
+			}
+		}
+	})
+}
+
+// newEnvDouble is newEnvWith where change alters the transcription
+// double's transcript of each call before it is classified (low
+// confidence, a truncated recording, a silent channel).
+func newEnvDouble(t *testing.T, adjust func(*review.Config), change func(id string, tr *transcribe.Transcript)) *env {
+	t.Helper()
 	devDir := testenv.Shared(t, "calls/dev")
 	logs := &testenv.LogBuffer{}
 	log := zerolog.New(logs).Level(zerolog.DebugLevel).With().Timestamp().Logger()
@@ -98,7 +114,7 @@ func newEnvUnsure(t *testing.T, adjust func(*review.Config), unsure map[string][
 		t.Fatal(err)
 	}
 	w := &pipeline.Worker{
-		Client: c, Processor: &groundTruthProcessor{dir: devDir, classifier: cl, unsure: unsure}, ID: "test-worker",
+		Client: c, Processor: &groundTruthProcessor{dir: devDir, classifier: cl, change: change}, ID: "test-worker",
 		Concurrency: 2, AckWait: 5 * time.Second, MaxDeliver: 2, ShutdownGrace: time.Second,
 		PollWait: 200 * time.Millisecond, Log: log,
 	}
@@ -211,7 +227,7 @@ func (e *env) clinicalCall(t *testing.T) string {
 type groundTruthProcessor struct {
 	dir        string
 	classifier *classify.Classifier
-	unsure     map[string][]int // call ID → low-confidence segments (-1: all)
+	change     func(id string, tr *transcribe.Transcript) // optional
 }
 
 func (p *groundTruthProcessor) Process(ctx context.Context, meta pipeline.CallMeta, audio io.Reader) (*pipeline.Result, error) {
@@ -242,12 +258,8 @@ func (p *groundTruthProcessor) Process(ctx context.Context, meta pipeline.CallMe
 		end := dur * time.Duration(at) / time.Duration(total)
 		tr.Segments = append(tr.Segments, transcribe.Segment{Index: i, Start: start, End: end, Text: tu.Text, Speaker: tu.Speaker})
 	}
-	for _, i := range p.unsure[meta.ID] {
-		for j := range tr.Segments {
-			if i == -1 || i == j {
-				tr.Segments[j].AvgLogProb = -1.5
-			}
-		}
+	if p.change != nil {
+		p.change(meta.ID, tr)
 	}
 	return &pipeline.Result{Transcript: tr, Decision: p.classifier.Classify(tr)}, nil
 }

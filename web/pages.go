@@ -107,6 +107,9 @@ func (s *Server) showCall(w http.ResponseWriter, ctx context.Context, sess *sess
 		data["Uncertain"] = uncertainWhy(d)
 		data["Text"] = review.TranscriptText(res.Transcript)
 		data["Reasons"] = d.Reasons
+		if t := res.Transcript; t != nil {
+			data["Truncated"], data["SilentChannels"] = t.Truncated, t.SilentChannels
+		}
 	}
 	name, title := "call.html", "Call "+it.CallID
 	data["EvidenceHeading"] = "Why this call is proposed for the record"
