@@ -36,7 +36,7 @@ func newRig(t testing.TB) *rig {
 	t.Helper()
 	log := &testenv.LogBuffer{}
 	c, _ := natstest.Pipeline(t, zerolog.New(log))
-	return &rig{t: t, dir: t.TempDir(), c: c, clock: testenv.NewClock(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)),
+	return &rig{t: t, dir: t.TempDir(), c: c, clock: testenv.NewClock(time.Now()),
 		log: log, m: &countingMetrics{counts: map[string]int{}}}
 }
 
