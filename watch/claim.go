@@ -56,6 +56,16 @@ func (w *Watcher) recover(ctx context.Context) error {
 			names = append(names, e.Name())
 		}
 	}
+	if len(names) == 0 {
+		return nil
+	}
+	// A crash between the recording's rename and its sidecar's leaves the
+	// sidecar in the folder: claim it now, or the pair would be split.
+	more, err := w.claimRest(names)
+	if err != nil {
+		return err
+	}
+	names = append(names, more...)
 	var errs []error
 	for _, g := range w.cfg.groups(names) {
 		w.cfg.Log.Info().Str("key", g.key).Msg("finishing a recording claimed before a restart or a failed attempt")
@@ -74,6 +84,39 @@ func (w *Watcher) recover(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// claimRest renames into the claim folder the files left in the drop
+// folder that share a name with claimed ones, and returns their names.
+func (w *Watcher) claimRest(claimed []string) ([]string, error) {
+	keys := map[string]bool{}
+	for _, n := range claimed {
+		keys[w.cfg.keyOf(n)] = true
+	}
+	entries, err := os.ReadDir(w.cfg.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("watch: list %s: %w", w.cfg.Dir, err)
+	}
+	var out []string
+	for _, e := range entries {
+		n := e.Name()
+		if e.IsDir() || w.cfg.ignored(n) || !keys[w.cfg.keyOf(n)] {
+			continue
+		}
+		if _, err := os.Lstat(filepath.Join(w.proc, n)); err == nil {
+			continue // a second file of the same name: it waits for this one
+		}
+		err := os.Rename(filepath.Join(w.cfg.Dir, n), filepath.Join(w.proc, n))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("watch: claim %s: %w", n, err)
+		}
+		delete(w.seen, n)
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 // quarantine moves a claimed group to the quarantine folder, each file

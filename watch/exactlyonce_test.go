@@ -67,6 +67,9 @@ func TestWatchFinishesClaimedFilesAfterCrash(t *testing.T) {
 	// Claimed, never ingested.
 	write(t, filepath.Join(proc, "claimed.wav"), devWAV(t, 1))
 	write(t, filepath.Join(proc, "claimed.json"), jsonSidecar("claimed", true))
+	// Killed between the recording's rename and its sidecar's.
+	write(t, filepath.Join(proc, "split.wav"), devWAV(t, 3))
+	write(t, filepath.Join(r.dir, "split.json"), jsonSidecar("split", true))
 	// Ingested, killed before the originals were deleted.
 	write(t, filepath.Join(proc, "done.wav"), devWAV(t, 2))
 	write(t, filepath.Join(proc, "done.json"), jsonSidecar("done", true))
@@ -78,15 +81,15 @@ func TestWatchFinishesClaimedFilesAfterCrash(t *testing.T) {
 	f.Close()
 
 	r.scan(r.watcher(r.config())) // the restart
-	if left := files(t, proc); len(left) > 0 {
-		t.Fatalf("claimed files left: %v", left)
+	if left := append(files(t, proc), files(t, r.dir)...); len(left) > 0 {
+		t.Fatalf("files left: %v (quarantined: %v)", left, files(t, filepath.Join(r.dir, ".quarantine")))
 	}
 	q := queued(t, r.c)
-	if q["claimed"] != 1 || q["done"] != 1 {
-		t.Errorf("queued %v, want claimed and done once each", q)
+	if q["claimed"] != 1 || q["done"] != 1 || q["split"] != 1 {
+		t.Errorf("queued %v, want claimed, split and done once each", q)
 	}
-	if r.m.get("ingested") != 1 || r.m.get("duplicate") != 1 {
-		t.Errorf("counts %v, want 1 ingested, 1 duplicate", r.m.counts)
+	if r.m.get("ingested") != 2 || r.m.get("duplicate") != 1 {
+		t.Errorf("counts %v, want 2 ingested, 1 duplicate", r.m.counts)
 	}
 }
 
