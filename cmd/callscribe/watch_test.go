@@ -2,14 +2,17 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -278,4 +281,80 @@ func queuedPerCall(t *testing.T, c *pipeline.Client) map[string]uint64 {
 		out[strings.TrimPrefix(subj, pipeline.SubjectRecorded(""))] = k
 	}
 	return out
+}
+
+// serve -watch DIR runs the watcher as a role beside the others, as the
+// recorder identity, with its counters on serve's /metrics.
+func TestWatchServeRoleIngestsDroppedRecording(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	port, mport := freePort(t), freePort(t)
+	maddr := "127.0.0.1:" + strconv.Itoa(mport)
+	creds, dir := filepath.Join(t.TempDir(), "nats"), t.TempDir()
+	done := make(chan error, 1)
+	go func() {
+		done <- cmdServe(ctx, []string{"-roles", "objections", "-data", t.TempDir(), "-port", strconv.Itoa(port), "-metrics", maddr,
+			"-audit-key", filepath.Join(t.TempDir(), "audit.key"), "-credentials", creds,
+			"-watch", dir, "-watch-settle", "0s", "-watch-rescan", "100ms", "-watch-instance", "serve-test"}, &bytes.Buffer{})
+	}()
+	metricsText := func() string {
+		resp, err := http.Get("http://" + maddr + "/metrics")
+		if err != nil {
+			return ""
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(watchLiveness)
+		for !ok() {
+			select {
+			case err := <-done:
+				t.Fatalf("serve stopped while waiting for %s: %v", what, err)
+			default:
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no %s before the deadline", what)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	waitFor("watch metrics", func() bool {
+		return strings.Contains(metricsText(), `callscribe_watch_recordings_total{outcome="ingested"} 0`)
+	})
+	audio, err := os.ReadFile(filepath.Join(testenv.Shared(t, "calls/dev"), "call-0001.wav"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "served-1.wav"), audio, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	meta := `{"id":"served-1","started_at":"2026-11-30T10:00:00Z","recording_consent":true}`
+	if err := os.WriteFile(filepath.Join(dir, "served-1.json"), []byte(meta), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("ingest", func() bool {
+		return strings.Contains(metricsText(), `callscribe_watch_recordings_total{outcome="ingested"} 1`)
+	})
+	if left := visible(t, dir); len(left) > 0 {
+		t.Errorf("files left: %v", left)
+	}
+	keys, err := pipeline.LoadCredentials(creds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := pipeline.Connect(ctx, "nats://127.0.0.1:"+strconv.Itoa(port), pipeline.WithIdentity(keys, pipeline.IdentityRecorder))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rec.Close()
+	if in, err := rec.Intake(ctx, "served-1"); err != nil || in.RecordingDigest == "" {
+		t.Errorf("intake of served-1: %+v, %v", in, err)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("serve: %v", err)
+	}
 }
