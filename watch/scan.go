@@ -28,14 +28,23 @@ type group struct {
 	other    []string
 }
 
-func (g *group) files() []string { return append(append(append([]string{}, g.audio...), g.sidecars...), g.other...) }
+// files lists the group's files, recordings first (the order they are claimed in).
+func (g *group) files() []string {
+	return append(append(append([]string{}, g.audio...), g.sidecars...), g.other...)
+}
 
 // keyOf is the name a recording and its sidecar share: "a.wav" and
-// "a.json" or "a.wav.xml" (Puzzel-style) all give "a".
+// "a.json" or "a.wav.xml" (Puzzel-style) all give "a". Any other file is a
+// group of its own, so that a recorder's extra file (a checksum) neither
+// holds up nor drags into quarantine the recording beside it.
 func (c *Config) keyOf(name string) string {
 	stem := strings.TrimSuffix(name, filepath.Ext(name))
-	if _, ok := isSidecar(name); ok && c.isAudio(stem) {
-		stem = strings.TrimSuffix(stem, filepath.Ext(stem))
+	_, side := isSidecar(name)
+	switch {
+	case side && c.isAudio(stem):
+		return strings.TrimSuffix(stem, filepath.Ext(stem))
+	case !side && !c.isAudio(name):
+		return "\x00" + name
 	}
 	return stem
 }

@@ -319,3 +319,25 @@ func TestWatchQuarantinesRecordingOverMaxDurationBeforeUpload(t *testing.T) {
 		t.Error("a recording under the limit was not ingested")
 	}
 }
+
+// A file that is neither a recording nor a sidecar (a recorder's checksum)
+// does not hold up the recording beside it, and is quarantined after the
+// grace rather than silently left.
+func TestWatchQuarantinesUnknownFileWithoutHoldingUpItsNeighbour(t *testing.T) {
+	r := newRig(t)
+	w := r.watcher(r.config())
+	r.drop("call-m", 1, true)
+	write(t, filepath.Join(r.dir, "call-m.wav.md5"), []byte("d41d8cd98f00b204e9800998ecf8427e\n"))
+	r.scan(w)
+	if ok, _ := r.held("call-m"); !ok {
+		t.Fatal("the recording waited for an unrelated file")
+	}
+	if got := files(t, r.dir); len(got) != 1 {
+		t.Fatalf("folder %v, want the .md5 waiting", got)
+	}
+	r.clock.Add(time.Minute)
+	r.scan(w)
+	if why := reasonFile(t, r.dir, "call-m.wav.md5"); !strings.Contains(why, "unknown-file") {
+		t.Errorf("reason: %s", why)
+	}
+}
