@@ -171,6 +171,7 @@ type countingMetrics struct {
 	mu      sync.Mutex
 	counts  map[string]int
 	waiting int
+	scans   int // Waiting is called once at the end of each scan
 }
 
 func (m *countingMetrics) Counted(o watch.Outcome, r watch.Reason) {
@@ -187,6 +188,13 @@ func (m *countingMetrics) Waiting(n int) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.waiting = n
+	m.scans++
+}
+
+func (m *countingMetrics) scansDone() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.scans
 }
 
 func (m *countingMetrics) get(k string) int {

@@ -129,6 +129,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 	}
 	w.cfg.Log.Info().Str("dir", w.cfg.Dir).Str("instance", w.cfg.Instance).Str("after", w.cfg.afterName()).
 		Dur("settle", w.cfg.Settle).Dur("grace", w.cfg.Grace).Dur("rescan", w.cfg.Rescan).Msg("watching drop folder")
+	w.warnOtherClaims()
 	rescan := time.NewTicker(w.cfg.Rescan)
 	defer rescan.Stop()
 	soon := time.NewTimer(0) // the first scan, at once
@@ -157,6 +158,22 @@ func (w *Watcher) Run(ctx context.Context) error {
 			if err := w.Sweep(ctx); err != nil && ctx.Err() == nil {
 				w.cfg.Log.Warn().Err(err).Msg("sweep of kept and quarantined recordings failed; retrying later")
 			}
+		}
+	}
+}
+
+// warnOtherClaims names other instances' claim folders that hold files:
+// a live watcher's work in hand, or a dead one's (a container whose host
+// name changed) that only a watcher started under its name will finish.
+func (w *Watcher) warnOtherClaims() {
+	dirs, _ := os.ReadDir(filepath.Join(w.cfg.Dir, processingDir))
+	for _, d := range dirs {
+		if !d.IsDir() || d.Name() == w.cfg.Instance {
+			continue
+		}
+		if files, _ := os.ReadDir(filepath.Join(w.cfg.Dir, processingDir, d.Name())); len(files) > 0 {
+			w.cfg.Log.Warn().Str("instance", d.Name()).Int("files", len(files)).
+				Msg("another watcher's claimed files: finished only by a watcher running with -instance of that name")
 		}
 	}
 }

@@ -2,6 +2,7 @@ package watch_test
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -339,5 +340,32 @@ func TestWatchQuarantinesUnknownFileWithoutHoldingUpItsNeighbour(t *testing.T) {
 	r.scan(w)
 	if why := reasonFile(t, r.dir, "call-m.wav.md5"); !strings.Contains(why, "unknown-file") {
 		t.Errorf("reason: %s", why)
+	}
+}
+
+// Run takes a file as soon as the folder reports it changed: the rescan
+// here is an hour, so only the change notification can have prompted it.
+func TestWatchRunTakesNewFilesOnChangeNotification(t *testing.T) {
+	r := newRig(t)
+	cfg := r.config()
+	cfg.Now, cfg.Rescan = nil, time.Hour // the real clock
+	w := r.watcher(cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	deadline := time.Now().Add(30 * time.Second)
+	for r.m.scansDone() == 0 { // Run's first scan, at start, is over
+		if time.Now().After(deadline) {
+			t.Fatal("Run made no first scan")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	r.drop("notified", 1, true)
+	for ok, _ := r.held("notified"); !ok; ok, _ = r.held("notified") {
+		if time.Now().After(deadline) {
+			t.Fatalf("not taken within 30 s (rescan is 1 h); folder %v", files(t, r.dir))
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
