@@ -89,8 +89,8 @@ func (w *Watcher) Scan(ctx context.Context) (time.Duration, error) {
 	if err != nil {
 		return 0, err
 	}
-	now := w.cfg.Now()
-	waiting, next := 0, time.Duration(0)
+	began, now := time.Now(), w.cfg.Now()
+	waiting, taken, next := 0, 0, time.Duration(0)
 	var errs []error
 	for _, g := range w.cfg.groups(names) {
 		act, wait := w.decide(g, now)
@@ -101,6 +101,7 @@ func (w *Watcher) Scan(ctx context.Context) (time.Duration, error) {
 			}
 			continue
 		}
+		taken++
 		if err := w.take(ctx, g, act); err != nil {
 			errs = append(errs, err)
 		}
@@ -110,6 +111,10 @@ func (w *Watcher) Scan(ctx context.Context) (time.Duration, error) {
 	}
 	if w.cfg.Metrics != nil {
 		w.cfg.Metrics.Waiting(waiting)
+	}
+	if taken > 0 {
+		w.cfg.Log.Info().Int("taken", taken).Int("waiting", waiting).Int("failed", len(errs)).
+			Float64("took_ms", ms(time.Since(began))).Msg("watch: drop folder scanned")
 	}
 	return next, errors.Join(errs...)
 }
