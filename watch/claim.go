@@ -125,7 +125,7 @@ func (w *Watcher) quarantine(g *group, r Reason, why string) error {
 	now := w.cfg.Now().UTC()
 	for _, n := range g.files() {
 		dst := freeName(w.cfg.Quarantine, n, now)
-		if err := os.Rename(filepath.Join(w.proc, n), dst); err != nil {
+		if err := moveFile(filepath.Join(w.proc, n), dst); err != nil {
 			return fmt.Errorf("watch: quarantine %s: %w", n, err)
 		}
 		note := fmt.Sprintf("file: %s\nreason: %s\ndetail: %s\nquarantined_at: %s\nwatcher: %s\n",
@@ -163,7 +163,7 @@ func (w *Watcher) finish(g *group, id string) error {
 			continue
 		}
 		dst := filepath.Join(w.cfg.KeepDir, id+strings.ToLower(filepath.Ext(n)))
-		if err := os.Rename(src, dst); err != nil {
+		if err := moveFile(src, dst); err != nil {
 			return fmt.Errorf("watch: keep %s: %w", n, err)
 		}
 	}

@@ -28,7 +28,7 @@ func (w *Watcher) process(ctx context.Context, g *group) error {
 		if errors.Is(err, call.ErrInvalid) {
 			r = ReasonMetadataInvalid
 		}
-		return w.quarantine(g, r, err.Error())
+		return w.quarantineBad(g, r, err)
 	}
 	if !meta.RecordingConsent {
 		return w.objection(ctx, g, meta, began)
@@ -53,7 +53,12 @@ func (w *Watcher) process(ctx context.Context, g *group) error {
 	if err != nil {
 		return fmt.Errorf("watch: %s: %w (left claimed; retried at the next scan)", g.key, err)
 	}
-	if err := w.finish(g, meta.ID); err != nil {
+	if res.Duplicate && (res.State == pipeline.StateObjected || res.State == pipeline.StateDeleted) {
+		// Erased before this copy arrived (an objection): keep nothing.
+		if err := w.purge(g); err != nil {
+			return err
+		}
+	} else if err := w.finish(g, meta.ID); err != nil {
 		return err
 	}
 	o := OutcomeIngested
@@ -66,6 +71,24 @@ func (w *Watcher) process(ctx context.Context, g *group) error {
 		Float64("probe_ms", ms(probe)).Float64("took_ms", ms(w.cfg.Now().Sub(began))).
 		Str("after", w.cfg.afterName()).Msg("watch: call ingested")
 	return nil
+}
+
+// quarantineBad quarantines a group whose sidecar cannot be used. If the
+// sidecar nonetheless plainly records an objection, the recording is
+// deleted first: an objected-to recording is kept nowhere, not even in
+// quarantine; the sidecar waits there for someone to record the objection.
+func (w *Watcher) quarantineBad(g *group, r Reason, err error) error {
+	why := err.Error()
+	if len(g.audio) > 0 && objects(filepath.Join(w.proc, g.sidecars[0]), w.cfg.Mapping) {
+		for _, n := range g.audio {
+			if err := os.Remove(filepath.Join(w.proc, n)); err != nil {
+				return fmt.Errorf("watch: delete objected-to recording %s: %w", n, err)
+			}
+		}
+		why += "; the recording was deleted because the sidecar records an objection to recording"
+		g = &group{key: g.key, sidecars: g.sidecars, other: g.other}
+	}
+	return w.quarantine(g, r, why)
 }
 
 // objection records a caller's objection as ingest does (queued without

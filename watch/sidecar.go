@@ -3,6 +3,7 @@ package watch
 import (
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -168,4 +169,39 @@ func parseConsent(v string) (bool, error) {
 		return false, fmt.Errorf("%w: recording_consent: missing (true = recorded with consent, false = caller objected)", call.ErrInvalid)
 	}
 	return false, fmt.Errorf("%w: recording_consent %q: want true/false, yes/no or 1/0", call.ErrInvalid, call.Truncate(v, 20))
+}
+
+// objects reports whether an unusable sidecar still plainly says the
+// caller objected: recording_consent (or what the mapping reads as it)
+// given once, as false.
+func objects(path string, m *Mapping) bool {
+	data, err := os.ReadFile(path)
+	if err != nil || len(data) > call.MaxMetaBytes {
+		return false
+	}
+	ext, _ := isSidecar(path)
+	if ext == ".json" {
+		var v map[string]any
+		return json.Unmarshal(data, &v) == nil && v["recording_consent"] == false
+	}
+	var values map[string][]string
+	if ext == ".xml" {
+		values, err = xmlValues(data)
+	} else {
+		values, err = csvValues(data)
+	}
+	if err != nil {
+		return false
+	}
+	var consent []string
+	for name, vs := range values {
+		if m.byName[strings.ToLower(name)] == "recording_consent" {
+			consent = append(consent, vs...)
+		}
+	}
+	if len(consent) != 1 {
+		return false
+	}
+	c, err := parseConsent(consent[0])
+	return err == nil && !c
 }

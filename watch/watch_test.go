@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callscribe/callscribe/pipeline"
 	"github.com/callscribe/callscribe/watch"
 )
 
@@ -218,7 +219,16 @@ func TestWatchQuarantinesBadMetadataWithReason(t *testing.T) {
 		write(t, filepath.Join(r.dir, name+c.ext), []byte(c.sidecar))
 	}
 	r.drop("good", 9, true) // positive control in the same scan
+	// Invalid, but plainly an objection: the recording is kept nowhere.
+	write(t, filepath.Join(r.dir, "obj-bad.wav"), devWAV(t, 10))
+	write(t, filepath.Join(r.dir, "obj-bad.json"), []byte(`{"id":"obj-bad","started_at":"2026-11-30T10:00:00Z","nhs_number":"1234567890","recording_consent":false}`))
 	r.scan(w)
+	if _, err := os.Stat(filepath.Join(r.dir, ".quarantine", "obj-bad.wav")); err == nil {
+		t.Error("an objected-to recording was kept in quarantine")
+	}
+	if why := reasonFile(t, r.dir, "obj-bad.json"); !strings.Contains(why, "recording was deleted") {
+		t.Errorf("objection with bad metadata: reason %q", why)
+	}
 	if got := files(t, r.dir); len(got) != 0 {
 		t.Fatalf("left in the folder: %v", got)
 	}
@@ -367,5 +377,38 @@ func TestWatchRunTakesNewFilesOnChangeNotification(t *testing.T) {
 			t.Fatalf("not taken within 30 s (rescan is 1 h); folder %v", files(t, r.dir))
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// A copy of a call already erased (an objection recorded before this copy
+// arrived) is a duplicate and is not kept, whatever -after says. The kept
+// folder is on another file system (tmpfs) where one is available, so the
+// copy-then-remove move is used.
+func TestWatchKeepsNoCopyOfErasedCallAndMovesAcrossFileSystems(t *testing.T) {
+	r := newRig(t)
+	cfg := r.config()
+	cfg.KeepDir = filepath.Join(t.TempDir(), "kept")
+	if shm, err := os.MkdirTemp("/dev/shm", "watch-kept-"); err == nil {
+		t.Cleanup(func() { os.RemoveAll(shm) })
+		cfg.KeepDir = shm
+	}
+	w := r.watcher(cfg)
+	if _, err := r.c.Erase(context.Background(), "erased-1", pipeline.CallState{State: pipeline.StateObjected}); err != nil {
+		t.Fatal(err)
+	}
+	r.drop("erased-1", 1, true)
+	r.drop("kept-1", 2, true) // positive control
+	r.scan(w)
+	if got := files(t, cfg.KeepDir); strings.Join(got, ",") != "kept-1.json,kept-1.wav" {
+		t.Errorf("kept %v, want only kept-1's files", got)
+	}
+	if b, _ := os.ReadFile(filepath.Join(cfg.KeepDir, "kept-1.wav")); !bytes.Equal(b, devWAV(t, 2)) {
+		t.Error("kept copy differs from the original")
+	}
+	if got := files(t, r.dir); len(got) != 0 {
+		t.Errorf("folder %v", got)
+	}
+	if r.m.get("duplicate") != 1 || r.m.get("ingested") != 1 {
+		t.Errorf("counts %v", r.m.counts)
 	}
 }
