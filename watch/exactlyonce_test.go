@@ -107,6 +107,7 @@ func TestWatchSweepDeletesKeptCopiesOfErasedOrOldCalls(t *testing.T) {
 	r.scan(w)
 	r.clock.Add(cfg.Grace)
 	r.scan(w) // orphan.wav quarantined
+	write(t, filepath.Join(cfg.KeepDir, "keep-c.wav.part"), []byte("interrupted copy"))
 	if err := w.Sweep(context.Background()); err != nil {
 		t.Fatal(err)
 	}

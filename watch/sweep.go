@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/callscribe/callscribe/call"
 	"github.com/callscribe/callscribe/pipeline"
 )
 
@@ -42,8 +43,9 @@ func (w *Watcher) sweep(ctx context.Context, dir string, byCall bool) error {
 		why := ""
 		if now.Sub(fi.ModTime()) > w.cfg.KeepFor {
 			why = "older than " + w.cfg.KeepFor.String()
+		} else if id := strings.TrimSuffix(e.Name(), filepath.Ext(e.Name())); byCall && !call.ValidID(id) {
+			why = "not named by a call ID: an interrupted copy (its original was still claimed) or a stranger"
 		} else if byCall {
-			id := strings.TrimSuffix(e.Name(), filepath.Ext(e.Name()))
 			h, ok := held[id]
 			if !ok {
 				_, err := w.pl.Intake(ctx, id)
