@@ -90,10 +90,12 @@ func (c *Config) fill() error {
 	if strings.ContainsAny(c.Instance, `/\`) || strings.HasPrefix(c.Instance, ".") {
 		return fmt.Errorf("watch: instance %q: a plain file name is needed", c.Instance)
 	}
-	if len(c.AudioExts) == 0 {
-		c.AudioExts = DefaultAudioExts
+	exts := c.AudioExts
+	if len(exts) == 0 {
+		exts = DefaultAudioExts
 	}
-	for i, e := range c.AudioExts {
+	c.AudioExts = make([]string, len(exts)) // normalised in a copy: the caller's slice (or the default) is shared
+	for i, e := range exts {
 		c.AudioExts[i] = "." + strings.TrimPrefix(strings.ToLower(e), ".")
 	}
 	if c.Ignore == nil {
