@@ -24,6 +24,7 @@ func commands() map[string]command {
 	return map[string]command{
 		"serve":      {"run the pipeline: embedded NATS, transcription workers, results", cmdServe},
 		"ingest":     {"submit recordings to a running pipeline", cmdIngest},
+		"watch":      {"ingest recordings (with metadata sidecars) as a call recorder drops them in a folder", cmdWatch},
 		"status":     {"show a call's state (through the web UI, as the signed-in person)", cmdStatus},
 		"login":      {"sign in to the web UI for status, sar, audit and object; keeps a token (0600)", cmdLogin},
 		"logout":     {"revoke the token 'login' kept and delete it", cmdLogout},

@@ -21,6 +21,7 @@ import (
 	"github.com/callscribe/callscribe/classify"
 	"github.com/callscribe/callscribe/pipeline"
 	"github.com/callscribe/callscribe/review"
+	"github.com/callscribe/callscribe/watch"
 )
 
 // DefaultMetricsAddr is where serve offers /metrics and /healthz.
@@ -92,6 +93,51 @@ func newMetrics(client *pipeline.Client) *metrics {
 	)
 	return m
 }
+
+// watchMetrics count what a drop-folder watcher did (watch.Metrics).
+type watchMetrics struct {
+	outcomes    *prometheus.CounterVec
+	quarantined *prometheus.CounterVec
+	waiting     prometheus.Gauge
+}
+
+var _ watch.Metrics = (*watchMetrics)(nil)
+
+// newWatchMetrics registers the watcher's metrics on reg, every outcome
+// and reason at zero so that a rate or an alert has a series from the start.
+func newWatchMetrics(reg prometheus.Registerer) *watchMetrics {
+	m := &watchMetrics{
+		outcomes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "callscribe_watch_recordings_total",
+			Help: "Recordings taken from the drop folder by this process, by outcome: ingested, duplicate (already submitted), objection (recorded, recording deleted), quarantined.",
+		}, []string{"outcome"}),
+		quarantined: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "callscribe_watch_quarantined_total", Help: "Recordings moved to the quarantine folder by this process, by reason.",
+		}, []string{"reason"}),
+		waiting: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "callscribe_watch_waiting", Help: "Recordings or sidecars in the drop folder not yet taken (being written, or waiting for their pair), at the last scan.",
+		}),
+	}
+	for _, o := range []watch.Outcome{watch.OutcomeIngested, watch.OutcomeDuplicate, watch.OutcomeObjection, watch.OutcomeQuarantined} {
+		m.outcomes.WithLabelValues(string(o))
+	}
+	for _, r := range watch.Reasons {
+		m.quarantined.WithLabelValues(string(r))
+	}
+	reg.MustRegister(m.outcomes, m.quarantined, m.waiting)
+	return m
+}
+
+// Counted counts one recording's outcome.
+func (m *watchMetrics) Counted(o watch.Outcome, r watch.Reason) {
+	m.outcomes.WithLabelValues(string(o)).Inc()
+	if o == watch.OutcomeQuarantined {
+		m.quarantined.WithLabelValues(string(r)).Inc()
+	}
+}
+
+// Waiting sets the gauge of files not yet taken.
+func (m *watchMetrics) Waiting(n int) { m.waiting.Set(float64(n)) }
 
 // CountDelivery counts one FHIR delivery outcome (review.DeliveryCounter).
 func (m *metrics) CountDelivery(outcome string) { m.deliveries.WithLabelValues(outcome).Inc() }

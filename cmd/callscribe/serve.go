@@ -51,7 +51,14 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	storeKey := fs.String("store-key-file", "", "encrypt the embedded server's store at rest with the key in this file (keep it outside the repository and the data folder); the same key is needed on every start")
 	var rf retentionFlags
 	rf.register(fs)
+	var wtf watchFlags
+	fs.StringVar(&wtf.dir, "watch", "", "run the watch role: ingest recordings dropped in this folder by a call recorder, as the recorder identity (see 'callscribe watch -h' and docs/watch.md); empty: off")
+	wtf.register(fs, "watch-")
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	wtf.maxDuration = ef.maxDuration
+	if _, err := wtf.keepDir(); wtf.dir != "" && err != nil {
 		return err
 	}
 	if *workers < 1 {
@@ -97,9 +104,9 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	plan := servePlan{data: *data, listen: *listen, port: *port, workers: *workers, ackWait: *ackWait,
 		maxDeliver: *maxDeliver, grace: *grace, replicas: *replicas, storeKey: key, metrics: *metricsAddr, auditKey: *auditKey}
 	if roles["worker"] {
-		return serveWithWorkers(ctx, fs, &ef, serveConfig{nats: &nf, web: &wf, retention: &rf, roles: roles, plan: plan, log: logger})
+		return serveWithWorkers(ctx, fs, &ef, serveConfig{nats: &nf, web: &wf, retention: &rf, watch: &wtf, roles: roles, plan: plan, log: logger})
 	}
-	return serveRoles(ctx, serveConfig{nats: &nf, web: &wf, retention: &rf, roles: roles, plan: plan, log: logger}, nil)
+	return serveRoles(ctx, serveConfig{nats: &nf, web: &wf, retention: &rf, watch: &wtf, roles: roles, plan: plan, log: logger}, nil)
 }
 
 // servePlan is what serve's flags decided.
@@ -117,9 +124,11 @@ type serveConfig struct {
 	nats      *natsFlags
 	web       *webFlags
 	retention *retentionFlags
-	roles     map[string]bool
-	plan      servePlan
-	log       zerolog.Logger
+	// watch runs the watch role when its dir is set (-watch DIR).
+	watch *watchFlags
+	roles map[string]bool
+	plan  servePlan
+	log   zerolog.Logger
 }
 
 func serveWithWorkers(ctx context.Context, fs *flag.FlagSet, ef *engineFlags, sc serveConfig) error {
@@ -262,6 +271,18 @@ func serveRoles(ctx context.Context, sc serveConfig, work func(context.Context, 
 		run("objections", func(ctx context.Context) error {
 			return serveObjections(ctx, c.client, c.store, m.with(c.trail), logger)
 		})
+	}
+	if sc.watch != nil && sc.watch.dir != "" {
+		// The watcher is the recorder's side: it submits as the recorder.
+		c, err := conns.client(ctx, pipeline.IdentityRecorder)
+		if err != nil {
+			return startErr(err)
+		}
+		w, err := sc.watch.watcher(sc.watch.dir, c, newWatchMetrics(m.reg), logger)
+		if err != nil {
+			return startErr(err)
+		}
+		run("watch", w.Run)
 	}
 	if work != nil {
 		c, err := conns.open(ctx, pipeline.IdentityWorker)
