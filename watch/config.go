@@ -64,7 +64,7 @@ type Config struct {
 }
 
 // DefaultAudioExts are the formats call recorders deliver.
-var DefaultAudioExts = []string{".wav", ".mp3", ".wma", ".m4a", ".mp4", ".aac"}
+var DefaultAudioExts = []string{".wav", ".mp3", ".wma", ".m4a", ".mp4", ".aac", ".flac", ".ogg", ".opus", ".amr"}
 
 // DefaultIgnore are the names FTP/SFTP clients and recorders write to
 // before renaming: WinSCP's .filepart, .part, .tmp, ~temp.

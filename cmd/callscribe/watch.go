@@ -97,7 +97,7 @@ func (f *watchFlags) register(fs *flag.FlagSet, prefix string) {
 func (f *watchFlags) watcher(dir string, pl watch.Pipeline, m watch.Metrics, logger zerolog.Logger) (*watch.Watcher, error) {
 	cfg := watch.Config{Dir: dir, Instance: f.instance, Quarantine: f.quarantine, Settle: f.settle, Grace: f.grace,
 		Rescan: f.rescan, KeepFor: f.keepFor, MaxDuration: f.maxDuration, Metrics: m,
-		Prober: wavProber{max: f.maxDuration}, Log: logger.With().Str("component", "watch").Logger()}
+		Prober: fileProber{max: f.maxDuration, logger: logger}, Log: logger.With().Str("component", "watch").Logger()}
 	var err error
 	if cfg.KeepDir, err = f.keepDir(); err != nil {
 		return nil, err
@@ -134,24 +134,23 @@ func splitList(s string) []string {
 	return out
 }
 
-// wavProber checks a WAV recording's header as the worker's decoder will
-// (format, rate, declared duration against max), so a file the worker
-// would refuse is quarantined before upload. Other formats are passed on
-// unchecked: the worker judges them when it decodes them.
-type wavProber struct{ max time.Duration }
+// fileProber checks a recording as ingest does before upload
+// (checkBeforeUpload: the Go header reader for WAV, ffprobe for other
+// formats; codec, channels and declared length against the maximum), so a
+// file the workers would refuse is quarantined instead of uploaded. A probe
+// that fails for want of ffprobe here is not the recording's fault: the
+// file is uploaded and the worker judges it.
+type fileProber struct {
+	max    time.Duration
+	logger zerolog.Logger
+}
 
-var _ watch.Prober = wavProber{}
+var _ watch.Prober = fileProber{}
 
-func (p wavProber) Probe(path string) (time.Duration, error) {
-	if !strings.EqualFold(filepath.Ext(path), ".wav") {
-		return 0, nil
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	err = transcribe.Probe(f, transcribe.DecodeOptions{MaxDuration: p.max})
+func (p fileProber) Probe(path string) (time.Duration, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	err := checkBeforeUpload(ctx, path, p.max, p.logger)
 	if errors.Is(err, transcribe.ErrTooLong) {
 		return 0, fmt.Errorf("%w: %w", watch.ErrTooLong, err)
 	}

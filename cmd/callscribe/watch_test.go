@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -338,6 +339,21 @@ func TestWatchServeRoleIngestsDroppedRecording(t *testing.T) {
 	waitFor("ingest", func() bool {
 		return strings.Contains(metricsText(), `callscribe_watch_recordings_total{outcome="ingested"} 1`)
 	})
+	// A recording whose header declares 10 hours is quarantined by the
+	// same check ingest makes, before a byte is uploaded.
+	long, err := os.ReadFile(wavHeaderDeclaring(t, 10*3600))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "served-long.wav"), long, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "served-long.json"), []byte(strings.ReplaceAll(meta, "served-1", "served-long")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("quarantine", func() bool {
+		return strings.Contains(metricsText(), `callscribe_watch_quarantined_total{reason="too-long"} 1`)
+	})
 	if left := visible(t, dir); len(left) > 0 {
 		t.Errorf("files left: %v", left)
 	}
@@ -352,6 +368,9 @@ func TestWatchServeRoleIngestsDroppedRecording(t *testing.T) {
 	defer rec.Close()
 	if in, err := rec.Intake(ctx, "served-1"); err != nil || in.RecordingDigest == "" {
 		t.Errorf("intake of served-1: %+v, %v", in, err)
+	}
+	if in, err := rec.Intake(ctx, "served-long"); !errors.Is(err, pipeline.ErrNotFound) {
+		t.Errorf("the 10-hour recording reached the pipeline: %+v, %v", in, err)
 	}
 	cancel()
 	if err := <-done; err != nil {
