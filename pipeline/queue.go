@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -86,4 +87,23 @@ func (c *Client) QueuePosition(ctx context.Context, id string) (ahead int, waiti
 		return 0, false, nil
 	}
 	return int(msg.Sequence - after - 1), true, nil
+}
+
+// QueuedPerCall counts the messages on calls.recorded.<id> for each call
+// still on CALLS. Each call should have one: a second would be a second
+// transcription (exactly-once checks of ingest and the drop-folder watcher).
+func (c *Client) QueuedPerCall(ctx context.Context) (map[string]uint64, error) {
+	s, err := c.js.Stream(ctx, StreamCalls)
+	if err != nil {
+		return nil, fmt.Errorf("queued per call: %w", err)
+	}
+	info, err := s.Info(ctx, jetstream.WithSubjectFilter(SubjectRecorded("*")))
+	if err != nil {
+		return nil, fmt.Errorf("queued per call: %w", err)
+	}
+	out := make(map[string]uint64, len(info.State.Subjects))
+	for subj, n := range info.State.Subjects {
+		out[strings.TrimPrefix(subj, SubjectRecorded(""))] = n
+	}
+	return out, nil
 }

@@ -30,3 +30,18 @@ type Audio struct {
 func (a *Audio) Duration() time.Duration {
 	return time.Duration(len(a.Samples)) * time.Second / SampleRate
 }
+
+// setChannels sets the samples from the decoded channels: one is the mono
+// signal; two are kept apart (per-channel transcription) with their mean as
+// the mix.
+func (a *Audio) setChannels(outs [][]float32) {
+	if len(outs) == 1 {
+		a.Samples = outs[0]
+		return
+	}
+	a.Channels = outs
+	a.Samples = make([]float32, len(outs[0]))
+	for i, l := range outs[0] {
+		a.Samples[i] = (l + outs[1][i]) * 0.5
+	}
+}

@@ -117,15 +117,7 @@ func Decode(r io.Reader, opts DecodeOptions) (*Audio, error) {
 	if trunc != nil {
 		trunc.Present = time.Duration(len(outs[0])) * time.Second / SampleRate
 	}
-	if f.channels == 1 {
-		a.Samples = outs[0]
-		return a, nil
-	}
-	a.Channels = outs
-	a.Samples = make([]float32, len(outs[0]))
-	for i, l := range outs[0] {
-		a.Samples[i] = (l + outs[1][i]) * 0.5
-	}
+	a.setChannels(outs)
 	return a, nil
 }
 

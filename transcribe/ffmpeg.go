@@ -200,15 +200,7 @@ func (f *FFmpeg) decode(ctx context.Context, data io.ReadSeeker, maxDur time.Dur
 		}
 		a.Truncated = &Truncation{Declared: p.Duration, Present: present}
 	}
-	if len(outs) == 1 {
-		a.Samples = outs[0]
-		return a, nil
-	}
-	a.Channels = outs
-	a.Samples = make([]float32, len(outs[0]))
-	for i, l := range outs[0] {
-		a.Samples[i] = (l + outs[1][i]) * 0.5
-	}
+	a.setChannels(outs)
 	return a, nil
 }
 

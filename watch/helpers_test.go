@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 
 	"github.com/callscribe/callscribe/internal/natstest"
@@ -131,24 +130,14 @@ func (r *rig) held(id string) (bool, string) {
 	return true, in.RecordingDigest
 }
 
-// queued counts the messages on calls.recorded.<id>, per ID: exactly-once
-// means one each.
+// queued is pipeline.Client.QueuedPerCall, failing the test on error.
 func queued(t testing.TB, c *pipeline.Client) map[string]uint64 {
 	t.Helper()
-	ctx := context.Background()
-	s, err := c.JetStream().Stream(ctx, pipeline.StreamCalls)
+	q, err := c.QueuedPerCall(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	info, err := s.Info(ctx, jetstream.WithSubjectFilter(pipeline.SubjectRecorded("*")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]uint64{}
-	for subj, n := range info.State.Subjects {
-		out[strings.TrimPrefix(subj, pipeline.SubjectRecorded(""))] = n
-	}
-	return out
+	return q
 }
 
 // storedAudio reads back the recording stored under id ("" if none).

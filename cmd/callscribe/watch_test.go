@@ -19,7 +19,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 
 	"github.com/callscribe/callscribe/internal/testenv"
@@ -265,23 +264,14 @@ func TestWatchKill9MidBatchIngestsEachRecordingOnce(t *testing.T) {
 	}
 }
 
-// queuedPerCall counts the messages on calls.recorded.<id>, per call ID.
-func queuedPerCall(t *testing.T, c *pipeline.Client) map[string]uint64 {
+// queuedPerCall is pipeline.Client.QueuedPerCall, failing the test on error.
+func queuedPerCall(t testing.TB, c *pipeline.Client) map[string]uint64 {
 	t.Helper()
-	ctx := context.Background()
-	s, err := c.JetStream().Stream(ctx, pipeline.StreamCalls)
+	q, err := c.QueuedPerCall(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	info, err := s.Info(ctx, jetstream.WithSubjectFilter(pipeline.SubjectRecorded("*")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]uint64{}
-	for subj, k := range info.State.Subjects {
-		out[strings.TrimPrefix(subj, pipeline.SubjectRecorded(""))] = k
-	}
-	return out
+	return q
 }
 
 // serve -watch DIR runs the watcher as a role beside the others, as the
