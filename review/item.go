@@ -104,6 +104,11 @@ type Item struct {
 	Label        classify.Label `json:"label"`
 	Reasons      []string       `json:"reasons,omitempty"`
 	RulesVersion string         `json:"rules_version,omitempty"`
+	// Rules are the IDs of the rules whose clinical evidence counted (not
+	// suppressed), and Uncertainty why a triage call was uncertain: kept
+	// for accuracy monitoring (Summarise), IDs only, never matched words.
+	Rules       []string             `json:"rules,omitempty"`
+	Uncertainty classify.Uncertainty `json:"uncertainty,omitempty"`
 	// CallDuration is the recording's length as transcribed.
 	CallDuration time.Duration `json:"call_duration_ns,omitempty"`
 	CreatedAt    time.Time     `json:"created_at"`
@@ -111,6 +116,9 @@ type Item struct {
 	// AmendedText is the clinician's text when they amended before
 	// confirming. The machine transcript stays untouched on RESULTS.
 	AmendedText string `json:"amended_text,omitempty"`
+	// Amendment is the amendment's size against the machine transcript,
+	// measured at confirm time: numbers only, for monitoring.
+	Amendment *AmendmentSize `json:"amendment,omitempty"`
 	// Reason is why the item was rejected or triaged.
 	Reason string `json:"reason,omitempty"`
 	// Record is set once confirmed.

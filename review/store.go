@@ -50,6 +50,8 @@ type Config struct {
 	EscalateAfter time.Duration
 	// Deliveries counts delivery outcomes (metrics); optional.
 	Deliveries DeliveryCounter
+	// Outcomes counts items made and reviewers' decisions (metrics); optional.
+	Outcomes OutcomeCounter
 	Log        zerolog.Logger
 	// Now is the clock; time.Now if nil.
 	Now func() time.Time
@@ -234,6 +236,7 @@ func (s *Store) FromResult(ctx context.Context, r *pipeline.ResultMessage) (crea
 	it := Item{
 		CallID: r.Call.ID, Kind: kind, State: state, Retention: RetentionPending, Call: r.Call,
 		Label: r.Decision.Label, Reasons: r.Decision.Reasons, RulesVersion: r.Decision.RulesVersion,
+		Rules: clinicalRules(r.Decision.Hits), Uncertainty: r.Decision.Uncertainty,
 		CreatedAt: now, UpdatedAt: now,
 		History: []Event{{At: now, Actor: System, Action: ActionCreated, To: state, Reason: "classified " + string(r.Decision.Label)}},
 	}
@@ -250,6 +253,9 @@ func (s *Store) FromResult(ctx context.Context, r *pipeline.ResultMessage) (crea
 		return false, fmt.Errorf("review item %s: create: %w", r.Call.ID, err)
 	}
 	s.log.Info().Str("call", r.Call.ID).Str("state", string(state)).Msg("review item created")
+	if s.cfg.Outcomes != nil {
+		s.cfg.Outcomes.CountItem(kind)
+	}
 	return true, nil
 }
 
@@ -286,10 +292,20 @@ func (s *Store) update(ctx context.Context, id string, rev uint64, change func(*
 // fails the confirmation stands, the error wraps ErrNotDelivered, the
 // failure is kept on the item for the UI, and PublishPending retries it.
 func (s *Store) Confirm(ctx context.Context, id string, rev uint64, a Actor, in ConfirmInput) (Item, error) {
-	it, err := s.update(ctx, id, rev, func(it *Item) error { return it.Confirm(a, in, s.cfg.Now()) })
+	size := s.measureAmendment(ctx, id, in.AmendedText)
+	it, err := s.update(ctx, id, rev, func(it *Item) error {
+		if err := it.Confirm(a, in, s.cfg.Now()); err != nil {
+			return err
+		}
+		if it.State == StateAmended {
+			it.Amendment = size
+		}
+		return nil
+	})
 	if err != nil {
 		return Item{}, fmt.Errorf("confirm %s: %w", id, err)
 	}
+	s.countLast(it)
 	s.log.Info().Str("call", id).Str("by", a.ID).Str("state", string(it.State)).Msg("proposal confirmed")
 	return s.publish(ctx, it)
 }
@@ -300,6 +316,7 @@ func (s *Store) Reject(ctx context.Context, id string, rev uint64, a Actor, reas
 	if err != nil {
 		return Item{}, fmt.Errorf("reject %s: %w", id, err)
 	}
+	s.countLast(it)
 	s.log.Info().Str("call", id).Str("by", a.ID).Str("retention", string(it.Retention)).Msg("proposal rejected")
 	return it, nil
 }
@@ -310,6 +327,7 @@ func (s *Store) Triage(ctx context.Context, id string, rev uint64, a Actor, labe
 	if err != nil {
 		return Item{}, fmt.Errorf("triage %s: %w", id, err)
 	}
+	s.countLast(it)
 	s.log.Info().Str("call", id).Str("by", a.ID).Str("state", string(it.State)).Msg("call triaged")
 	return it, nil
 }
