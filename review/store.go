@@ -52,7 +52,7 @@ type Config struct {
 	Deliveries DeliveryCounter
 	// Outcomes counts items made and reviewers' decisions (metrics); optional.
 	Outcomes OutcomeCounter
-	Log        zerolog.Logger
+	Log      zerolog.Logger
 	// Now is the clock; time.Now if nil.
 	Now func() time.Time
 }
