@@ -9,6 +9,7 @@ const (
 	RoleAdmin     = roles.Admin
 	RoleDPO       = roles.DPO
 	RoleAuditor   = roles.Auditor
+	RoleSafety    = roles.Safety
 	RoleSystem    = roles.System
 )
 

@@ -17,15 +17,28 @@ const (
 	DPO = "dpo"
 	// Auditor: the audit trail only.
 	Auditor = "auditor"
+	// Safety: the clinical safety officer and the rules owner: accuracy
+	// monitoring only (counts of reviewers' decisions by rule and week),
+	// never a call, its state or its words.
+	Safety = "safety"
 	// System: callscribe itself, in audit events and review histories.
 	System = "system"
 )
 
 // People lists the roles a person can hold.
-var People = []string{Clinician, Admin, DPO, Auditor}
+var People = []string{Clinician, Admin, DPO, Auditor, Safety}
 
 // SeesClinical reports whether a role may see transcripts and hear audio.
 func SeesClinical(role string) bool { return role == Clinician }
+
+// MonitorsAccuracy reports whether a role may see the accuracy-monitoring
+// statistics. They hold no call content, but which rules misfire is the
+// safety case's business, not every reader's.
+func MonitorsAccuracy(role string) bool { return role == Safety }
+
+// SeesCalls reports whether a role may see individual calls at all (time,
+// line, state); the safety role works from aggregates only.
+func SeesCalls(role string) bool { return role != Safety }
 
 // ReadsAudit reports whether a role may read the audit trail.
 func ReadsAudit(role string) bool { return role == DPO || role == Auditor }

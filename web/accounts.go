@@ -22,7 +22,7 @@ type Accounts map[string]Account
 // validRole reports whether role is one of the review roles.
 func validRole(role string) bool {
 	switch role {
-	case review.RoleClinician, review.RoleAdmin, review.RoleDPO, review.RoleAuditor:
+	case review.RoleClinician, review.RoleAdmin, review.RoleDPO, review.RoleAuditor, review.RoleSafety:
 		return true
 	}
 	return false
@@ -46,7 +46,7 @@ func NewAccounts(list ...Account) (Accounts, error) {
 	out := Accounts{}
 	for _, a := range list {
 		if a.Username == "" || !validRole(a.Role) {
-			return nil, fmt.Errorf("account %q: need a username and a role (clinician, admin, dpo, auditor)", a.Username)
+			return nil, fmt.Errorf("account %q: need a username and a role (clinician, admin, dpo, auditor, safety)", a.Username)
 		}
 		if _, err := CheckPassword(a.PasswordHash, ""); err != nil {
 			return nil, fmt.Errorf("account %q: password_hash: %w", a.Username, err)

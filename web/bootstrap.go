@@ -34,6 +34,7 @@ func LoadOrCreateAccounts(path string) (accts Accounts, created bool, err error)
 		{"admin", "Administrative staff", review.RoleAdmin},
 		{"dpo", "Data protection officer", review.RoleDPO},
 		{"auditor", "Auditor", review.RoleAuditor},
+		{"safety", "Clinical safety officer", review.RoleSafety},
 	} {
 		secret := newToken()[:20]
 		h, err := HashPassword(secret)

@@ -31,7 +31,7 @@ type OIDCConfig struct {
 	// (a string or a list); "roles" if empty.
 	RoleClaim string
 	// RoleMap maps claim values to callscribe roles. Empty: the values are
-	// the role names themselves (clinician, admin, dpo, auditor).
+	// the role names themselves (clinician, admin, dpo, auditor, safety).
 	RoleMap map[string]string
 	// Label is the button text ("Sign in with NHS Care Identity", say).
 	Label string
@@ -210,7 +210,8 @@ func (o *oidcLogin) actor(sub string, claims map[string]any) (review.Actor, bool
 			found[role] = true
 		}
 	}
-	for _, r := range []string{review.RoleClinician, review.RoleDPO, review.RoleAuditor, review.RoleAdmin} {
+	// Safety sees only aggregates, so it is the least privileged.
+	for _, r := range []string{review.RoleClinician, review.RoleDPO, review.RoleAuditor, review.RoleAdmin, review.RoleSafety} {
 		if found[r] {
 			return review.Actor{ID: id, Name: name, Role: r}, true
 		}
