@@ -157,3 +157,7 @@ func (s *Store) Monitor(ctx context.Context) (Stats, error) {
 	}
 	return Summarise(items), nil
 }
+
+// Of is the count for the verdict named v (for templates, which cannot
+// convert a string key).
+func (t Tally) Of(v string) int { return t[Verdict(v)] }

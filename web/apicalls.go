@@ -10,6 +10,7 @@ import (
 	"github.com/callscribe/callscribe/pipeline"
 	"github.com/callscribe/callscribe/retention"
 	"github.com/callscribe/callscribe/review"
+	"github.com/callscribe/callscribe/roles"
 )
 
 // overviewObject names the pipeline overview (GET /api/v1/calls) in the
@@ -36,6 +37,10 @@ type CallView struct {
 // call the pipeline never received is 404 and no event.
 func (s *Server) apiCall(w http.ResponseWriter, r *http.Request, sess *session) {
 	id, ok := callID(r)
+	if !roles.SeesCalls(sess.actor.Role) {
+		apiError(w, http.StatusForbidden, "your role sees accuracy monitoring only, not calls")
+		return
+	}
 	ctx := r.Context()
 	v := CallView{ID: id, At: s.cfg.Now().UTC()}
 	var err error
@@ -96,6 +101,10 @@ func (s *Server) queuePosition(ctx context.Context, id string, st pipeline.CallS
 // (calls in flight, the backlog, recent failures), states only, for every
 // staff role, audited as the queue page is.
 func (s *Server) apiOverview(w http.ResponseWriter, r *http.Request, sess *session) {
+	if !roles.SeesCalls(sess.actor.Role) {
+		apiError(w, http.StatusForbidden, "your role sees accuracy monitoring only, not calls")
+		return
+	}
 	within := 24 * time.Hour
 	if v := r.URL.Query().Get("failed_within"); v != "" {
 		d, err := time.ParseDuration(v)

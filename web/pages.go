@@ -11,6 +11,7 @@ import (
 	"github.com/callscribe/callscribe/classify"
 	"github.com/callscribe/callscribe/pipeline"
 	"github.com/callscribe/callscribe/review"
+	"github.com/callscribe/callscribe/roles"
 )
 
 var funcs = template.FuncMap{
@@ -24,7 +25,10 @@ var funcs = template.FuncMap{
 	"riskTag": func(r classify.Risk) string {
 		return map[classify.Risk]string{classify.RiskStated: "Risk", classify.RiskPossible: "Possible risk"}[r]
 	},
-	"join": strings.Join,
+	"join":        strings.Join,
+	"percent":     percent,
+	"ratio":       ratio,
+	"verdictName": verdictName,
 	// dict passes named values to a sub-template.
 	"dict": func(kv ...any) map[string]any {
 		m := map[string]any{}
@@ -50,6 +54,8 @@ func (s *Server) page(sess *session, title string, data map[string]any) map[stri
 	data["CSRF"] = sess.csrf
 	data["Clinical"] = review.SeesClinical(sess.actor.Role)
 	data["AdminCalls"] = seesAdministrative(sess.actor.Role)
+	data["SeesCalls"] = roles.SeesCalls(sess.actor.Role)
+	data["Monitors"] = roles.MonitorsAccuracy(sess.actor.Role)
 	return data
 }
 
@@ -64,6 +70,10 @@ func (s *Server) callPage(w http.ResponseWriter, r *http.Request, sess *session)
 	id, ok := callID(r)
 	if !ok {
 		s.fail(w, sess, http.StatusNotFound, "No such call.", nil)
+		return
+	}
+	if !roles.SeesCalls(sess.actor.Role) {
+		s.fail(w, sess, http.StatusForbidden, "Your role sees accuracy monitoring only, not individual calls.", nil)
 		return
 	}
 	it, err := s.store.Get(r.Context(), id)

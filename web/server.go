@@ -167,7 +167,8 @@ func (s *Server) Handler() http.Handler {
 		mux.HandleFunc("GET /login/oidc", s.oidcStart)
 		mux.HandleFunc("GET /login/oidc/callback", s.oidcCallback)
 	}
-	mux.HandleFunc("GET /{$}", s.authed(s.auditedList(queueObject, s.queue)))
+	mux.HandleFunc("GET /{$}", s.authed(s.home(s.auditedList(queueObject, s.queue))))
+	mux.HandleFunc("GET /monitoring", s.authed(s.auditedList(monitoringObject, s.monitoring)))
 	mux.HandleFunc("GET /admin-calls", s.authed(s.adminCalls))         // audits each call shown itself
 	mux.HandleFunc("GET /admin-calls/{id}", s.authed(s.adminCallPage)) // likewise
 	mux.HandleFunc("GET /calls/{id}", s.authed(s.audited(audit.KindTranscript, audit.ActionRead, s.callPage)))
