@@ -32,6 +32,7 @@ const (
 	adminPW     = "admin staff password"
 	dpoPW       = "data protection officer password"
 	auditorPW   = "auditor password"
+	safetyPW    = "clinical safety officer password"
 )
 
 // env is the whole review stack on a real embedded nats-server: real dev
@@ -183,11 +184,13 @@ func (e *env) serveUI(t *testing.T, adjust func(cfg *web.Config, url string)) *h
 	adminHash, _ := web.HashPassword(adminPW)
 	dpoHash, _ := web.HashPassword(dpoPW)
 	auditorHash, _ := web.HashPassword(auditorPW)
+	safetyHash, _ := web.HashPassword(safetyPW)
 	accts, err := web.NewAccounts(
 		web.Account{Username: "dr.khan", Name: "Dr A Khan", Role: review.RoleClinician, PasswordHash: clinHash},
 		web.Account{Username: "sam", Name: "Sam Admin", Role: review.RoleAdmin, PasswordHash: adminHash},
 		web.Account{Username: "dpo", Name: "Data Protection Officer", Role: review.RoleDPO, PasswordHash: dpoHash},
 		web.Account{Username: "aud", Name: "Auditor", Role: review.RoleAuditor, PasswordHash: auditorHash},
+		web.Account{Username: "cso", Name: "Clinical Safety Officer", Role: review.RoleSafety, PasswordHash: safetyHash},
 	)
 	if err != nil {
 		t.Fatal(err)
