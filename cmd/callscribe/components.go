@@ -20,8 +20,9 @@ type components struct {
 	plan    servePlan
 	logger  zerolog.Logger
 	clients []*pipeline.Client
-	// deliveries counts FHIR deliveries (serve's metrics).
-	deliveries review.DeliveryCounter
+	// deliveries counts FHIR deliveries and reviewers' decisions (serve's
+	// metrics).
+	deliveries reviewCounters
 }
 
 // component is one role's connection with the stores it writes through.

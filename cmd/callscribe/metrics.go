@@ -38,6 +38,8 @@ type metrics struct {
 	deletions  prometheus.Counter
 	objections prometheus.Counter
 	deliveries *prometheus.CounterVec
+	// outcomeMetrics count reviewers' decisions (review.OutcomeCounter).
+	*outcomeMetrics
 	// trail is the audit log the roles write to (kept here because every
 	// role already receives the metrics).
 	trail *audit.Log
@@ -91,6 +93,7 @@ func newMetrics(client *pipeline.Client) *metrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
+	m.outcomeMetrics = newOutcomeMetrics(reg)
 	return m
 }
 

@@ -88,3 +88,43 @@ func TestMetricsCountFHIRDeliveries(t *testing.T) {
 		t.Fatalf("metrics %v", got)
 	}
 }
+
+// Reviewers' decisions are counted by kind and outcome, rejections by the
+// rules behind them, amendments as a word error ratio, and the uncertain
+// share from the items made; no label carries a call or its words.
+func TestMetricsCountReviewOutcomes(t *testing.T) {
+	c, _ := natstest.Pipeline(t, zerolog.Nop())
+	m := newMetrics(c)
+	var counter review.OutcomeCounter = m
+	counter.CountItem(review.KindProposal)
+	counter.CountItem(review.KindProposal)
+	counter.CountItem(review.KindProposal)
+	counter.CountItem(review.KindTriage)
+	counter.CountOutcome(review.Outcome{Kind: review.KindProposal, Verdict: review.VerdictConfirmed, Rules: []string{"clin.mood"}})
+	counter.CountOutcome(review.Outcome{Kind: review.KindProposal, Verdict: review.VerdictAmended, Rules: []string{"clin.mood"},
+		Amendment: &review.AmendmentSize{Words: 100, Edits: 4}})
+	counter.CountOutcome(review.Outcome{Kind: review.KindProposal, Verdict: review.VerdictRejectedNotClinical, Rules: []string{"clin.mood", "clin.sleep"}})
+	counter.CountOutcome(review.Outcome{Kind: review.KindTriage, Verdict: review.VerdictTriagedAdmin})
+	got := gather(t, m)
+	want := map[string]float64{
+		"callscribe_review_decisions_total{kind=proposal,outcome=confirmed}":                      1,
+		"callscribe_review_decisions_total{kind=proposal,outcome=amended}":                        1,
+		"callscribe_review_decisions_total{kind=proposal,outcome=rejected-not-clinical}":          1,
+		"callscribe_review_decisions_total{kind=proposal,outcome=rejected-clinical-not-recorded}": 0,
+		"callscribe_review_decisions_total{kind=triage,outcome=triaged-administrative}":           1,
+		"callscribe_review_decisions_total{kind=triage,outcome=triaged-clinical}":                 0,
+		"callscribe_review_rejected_by_rule_total{rule=clin.mood}":                                1,
+		"callscribe_review_rejected_by_rule_total{rule=clin.sleep}":                               1,
+		"callscribe_review_amendment_word_error_ratio_count":                                      1,
+		"callscribe_review_amendment_word_error_ratio_sum":                                        0.04,
+		"callscribe_review_amendment_word_error_ratio_bucket{le=0.05}":                            1,
+		"callscribe_review_amendment_word_error_ratio_bucket{le=0.02}":                            0,
+		"callscribe_review_items_total{kind=triage}":                                              1,
+		"callscribe_review_uncertain_share":                                                       0.25,
+	}
+	for k, v := range want {
+		if g, ok := got[k]; !ok || g != v {
+			t.Errorf("%s = %v (present %v), want %v", k, g, ok, v)
+		}
+	}
+}

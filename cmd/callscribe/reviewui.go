@@ -67,14 +67,17 @@ func (f *webFlags) register(fs *flag.FlagSet) {
 // for them to finish. With no -web it does nothing.
 // openStore opens the review store (REVIEW bucket, RECORDS stream) with
 // the record settings from the flags.
-func (f *webFlags) openStore(ctx context.Context, client *pipeline.Client, replicas int, deliveries review.DeliveryCounter, logger zerolog.Logger) (*review.Store, error) {
+func (f *webFlags) openStore(ctx context.Context, client *pipeline.Client, replicas int, counters reviewCounters, logger zerolog.Logger) (*review.Store, error) {
 	// replicas 0: bind to the bucket setUp laid out (as openAudit does).
 	ids, err := f.namespace(logger)
 	if err != nil {
 		return nil, err
 	}
 	cfg := review.Config{IDs: ids, Log: logger, Replicas: replicas, Bind: replicas == 0,
-		CreatePatient: f.fhirCreatePatient, EscalateAfter: f.fhirEscalate, Deliveries: deliveries}
+		CreatePatient: f.fhirCreatePatient, EscalateAfter: f.fhirEscalate}
+	if counters != nil {
+		cfg.Deliveries, cfg.Outcomes = counters, counters
+	}
 	if f.fhirServer != "" {
 		cfg.FHIRServer = &record.Poster{BaseURL: f.fhirServer}
 		if f.fhirToken != "" {
