@@ -57,7 +57,7 @@ func TestMonitoringPageRolesAndAudit(t *testing.T) {
 	if got := outcomeCount(t, page, "confirmed"); got != "0" {
 		t.Errorf("confirmed count %s, want 0", got)
 	}
-	if !strings.Contains(page, `id="wer-pooled"`) || !strings.Contains(page, "1 word edits") {
+	if !strings.Contains(page, `id="wer-pooled"`) || !strings.Contains(page, "1 word edit in") {
 		t.Errorf("no word error estimate from the one-word amendment:\n%s", page)
 	}
 	for _, leak := range []string{id, seg, "indeed", nhs} {
