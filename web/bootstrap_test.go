@@ -5,12 +5,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/callscribe/callscribe/roles"
 )
 
 func TestLoadOrCreateAccounts(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "conf", "accounts.json")
 	accts, created, err := LoadOrCreateAccounts(path)
-	if err != nil || !created || len(accts) != 4 {
+	if err != nil || !created || len(accts) != len(roles.People) {
 		t.Fatalf("created %v, %d accounts, err %v", created, len(accts), err)
 	}
 	pw, err := os.ReadFile(path + ".initial-passwords")
@@ -24,8 +26,8 @@ func TestLoadOrCreateAccounts(t *testing.T) {
 	}
 	hashes, _ := os.ReadFile(path)
 	lines := strings.Split(strings.TrimSpace(string(pw)), "\n")
-	if len(lines) != 6 || lines[1] != "user\trole\tpassword" {
-		t.Fatalf("want a comment, a header line and 4 accounts, got %q", lines)
+	if len(lines) != 2+len(roles.People) || lines[1] != "user\trole\tpassword" {
+		t.Fatalf("want a comment, a header line and one account per role, got %q", lines)
 	}
 	for _, line := range lines[2:] {
 		f := strings.Split(line, "\t")
