@@ -223,6 +223,9 @@ func (c *Classifier) addContexts(specs []contextSpec, v *vocabulary, stemB, exac
 				key = "=" + key
 			}
 			if prev, dup := phrases[key]; dup {
+				if prev == cx.id && cs.fromClass[j] {
+					continue // two expansions of one pattern meet once stemmed
+				}
 				return fmt.Errorf("context %q: phrase %q is already a phrase of context %q", cx.id, term, prev)
 			}
 			phrases[key] = cx.id
