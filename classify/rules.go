@@ -92,7 +92,13 @@ type ruleSpec struct {
 	Weight   *float64 `yaml:"weight"`
 	Match    string   `yaml:"match"`
 	Tolerant bool     `yaml:"tolerant"`
-	Terms    []string `yaml:"terms"`
+	// Mention marks a clinical rule whose terms name a service, profession
+	// or process ("police", "pharmacy", "care plan"): naming one is not
+	// clinical information, so its weight counts only in a call that has
+	// other clinical evidence; alone it is reported and does not make the
+	// call uncertain.
+	Mention bool     `yaml:"mention"`
+	Terms   []string `yaml:"terms"`
 }
 
 // contextSpec is one context rule (idiom, place name, homonym) as written in
@@ -229,6 +235,9 @@ func (rf *ruleFile) validate() error {
 		}
 		if strings.TrimSpace(r.Category) == "" {
 			return fmt.Errorf("%s: category is missing", where)
+		}
+		if r.Mention && Label(r.Class) != Clinical {
+			return fmt.Errorf("%s: mention applies to clinical rules only", where)
 		}
 		if r.Weight != nil && (*r.Weight <= 0 || *r.Weight > 10) {
 			return fmt.Errorf("%s: weight %v must be in (0, 10]", where, *r.Weight)
