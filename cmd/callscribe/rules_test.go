@@ -100,3 +100,23 @@ func TestServeRulesGuard(t *testing.T) {
 		t.Errorf("harmless reload: %v, rules in force %s", err, r.Current().Version())
 	}
 }
+
+// TestRulesTestTranscripts: -transcripts classifies stored transcripts of
+// the same calls too, and a clinical call whose transcript lost its
+// clinical word fails (positive control: the text alone passes).
+func TestRulesTestTranscripts(t *testing.T) {
+	dir := labelledFolder(t)
+	trs := t.TempDir()
+	tr := `{"segments":[{"index":0,"text":"He has run out of his, and it is about the appointment letter.","speaker":"caller"}]}`
+	if err := os.WriteFile(filepath.Join(trs, "call-1.json"), []byte(tr), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rules := smallRules(t, "sertraline")
+	if code, out, errOut := runCLI(t, "rules", "test", "-rules", rules, dir); code != 0 {
+		t.Fatalf("text only: exit %d\n%s\n%s", code, out, errOut)
+	}
+	code, out, _ := runCLI(t, "rules", "test", "-rules", rules, "-transcripts", trs, dir)
+	if code != 1 || !strings.Contains(out, "stored transcript") || !strings.Contains(out, "guard/call-1 [stored transcript]") {
+		t.Errorf("with a transcript lacking the clinical word: exit %d\n%s", code, out)
+	}
+}
