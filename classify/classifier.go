@@ -42,6 +42,7 @@ type rule struct {
 	weight   float64
 	exact    bool
 	tolerant bool
+	mention  bool // counts only beside other clinical evidence
 	terms    []string
 }
 
@@ -138,13 +139,16 @@ func (c *Classifier) addRules(specs []ruleSpec, v *vocabulary, stemB, exactB *ma
 	for i, rs := range specs {
 		r := rule{
 			id: rs.ID, category: rs.Category, class: Label(rs.Class), weight: 1,
-			exact: rs.Match == "exact", tolerant: rs.Tolerant, terms: rs.Terms,
+			exact: rs.Match == "exact", tolerant: rs.Tolerant, mention: rs.Mention, terms: rs.Terms,
 		}
 		if rs.Weight != nil {
 			r.weight = *rs.Weight
 		}
 		r.label = r.category
-		if r.weight < c.decision.ClinicalThreshold {
+		switch {
+		case r.mention:
+			r.label += " (named, not evidence alone)"
+		case r.weight < c.decision.ClinicalThreshold:
 			r.label += " (weak)"
 		}
 		c.rules = append(c.rules, r)
@@ -223,6 +227,9 @@ func (c *Classifier) addContexts(specs []contextSpec, v *vocabulary, stemB, exac
 				key = "=" + key
 			}
 			if prev, dup := phrases[key]; dup {
+				if prev == cx.id && cs.fromClass[j] {
+					continue // two expansions of one pattern meet once stemmed
+				}
 				return fmt.Errorf("context %q: phrase %q is already a phrase of context %q", cx.id, term, prev)
 			}
 			phrases[key] = cx.id

@@ -54,7 +54,15 @@ func (c *Classifier) decide(s *scratch, q Quality, found []match, doubtful []boo
 		}
 	default:
 		d.Label = Administrative
-		d.Reasons = append(d.Reasons, "no clinical terms were found")
+		if ev.mentionsOnly {
+			d.Reasons = append(d.Reasons, "no clinical evidence was found (only services named)")
+		} else {
+			d.Reasons = append(d.Reasons, "no clinical terms were found")
+		}
+	}
+	if ev.mentionsOnly {
+		b := append(s.text[:0], "services, professions or processes named, not clinical evidence on their own and not counted: "...)
+		d.Reasons = append(d.Reasons, s.reason(b, ev.clinical))
 	}
 	if len(ev.suppressed) > 0 {
 		b := append(s.text[:0], "clinical words read as idioms, place names or other senses and not counted: "...)
@@ -88,6 +96,7 @@ type evidence struct {
 	admin         termList
 	adminScore    float64 // distinct administrative terms, by weight
 	suppressed    termList
+	mentionsOnly  bool // the only clinical hits name services: not counted
 }
 
 // summarise scores the unsuppressed clinical hits, counting each term once
@@ -135,12 +144,25 @@ func (c *Classifier) summarise(s *scratch, found []match, doubtful []bool) evide
 			admin.add(r.category, term)
 		}
 	}
+	// Mentions (services, professions, processes named) add their weight
+	// only to other clinical evidence: naming a service is not clinical.
+	var mTrusted, mDoubtful float64
 	for _, t := range scores {
-		if t.trusted > 0 {
-			ev.score += t.trusted
-		} else {
-			ev.doubtfulScore += t.doubtful
+		sc, dc := &ev.score, &ev.doubtfulScore
+		if c.rules[t.ref.index].mention {
+			sc, dc = &mTrusted, &mDoubtful
 		}
+		if t.trusted > 0 {
+			*sc += t.trusted
+		} else {
+			*dc += t.doubtful
+		}
+	}
+	if ev.score+ev.doubtfulScore > 0 {
+		ev.score += mTrusted
+		ev.doubtfulScore += mDoubtful
+	} else {
+		ev.mentionsOnly = mTrusted+mDoubtful > 0
 	}
 	ev.clinical, ev.admin, ev.suppressed = clinical, admin, suppressed
 	return ev

@@ -2,6 +2,7 @@ package classify
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -190,5 +191,49 @@ func TestHitsKeepTheSpeaker(t *testing.T) {
 	}
 	if n == 0 {
 		t.Error("no hit on the handler's channel")
+	}
+}
+
+// TestMentionCountsOnlyBesideEvidence: a service named (a mention rule)
+// alone leaves an administrative call administrative, and adds its weight
+// when other clinical evidence is there (positive control).
+func TestMentionCountsOnlyBesideEvidence(t *testing.T) {
+	const file = `version: "t"
+rules:
+  - id: clin.mention
+    category: services named
+    class: clinical
+    weight: 0.5
+    mention: true
+    terms: [police]
+  - id: clin.weak
+    category: mental state
+    class: clinical
+    weight: 0.5
+    terms: [frightened]
+  - id: admin.appt
+    category: appointments
+    class: administrative
+    terms: [appointment, letter]
+`
+	c, err := Parse("t", []byte(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := c.ClassifyText("The letter about the appointment was handed in at the police station.")
+	if d.Label != Administrative {
+		t.Errorf("service named alone: %s %q", d.Label, d.Reasons)
+	}
+	if !slices.ContainsFunc(d.Hits, func(h Hit) bool { return h.RuleID == "clin.mention" }) {
+		t.Errorf("the mention is not reported as a hit: %+v", d.Hits)
+	}
+	if d := c.ClassifyText("She is frightened and the police came; about the appointment letter."); d.Label != Clinical {
+		t.Errorf("mention beside weak evidence: %s %q, want clinical (0.5 + 0.5)", d.Label, d.Reasons)
+	}
+	if d := c.ClassifyText("She is frightened; about the appointment letter."); d.Label != Uncertain {
+		t.Errorf("control: weak evidence alone is %s, want uncertain", d.Label)
+	}
+	if _, err := Parse("t", []byte(file+"  - id: admin.x\n    category: c\n    class: administrative\n    mention: true\n    terms: [rota]\n")); err == nil {
+		t.Error("mention on an administrative rule accepted")
 	}
 }

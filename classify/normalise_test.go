@@ -94,6 +94,9 @@ func corpus(t *testing.T) []string {
 	if err := yaml.Unmarshal(defaultRules, &rf); err != nil {
 		t.Fatal(err)
 	}
+	if err := rf.expandClasses(); err != nil {
+		t.Fatal(err)
+	}
 	for _, r := range rf.Rules {
 		out = append(out, strings.Join(r.Terms, ", "))
 	}
@@ -135,6 +138,9 @@ func TestLexerMatchesTokenise(t *testing.T) {
 func TestVocabularyMatchesNormalisation(t *testing.T) {
 	rf := defaultConfig()
 	if err := yaml.Unmarshal(defaultRules, &rf); err != nil {
+		t.Fatal(err)
+	}
+	if err := rf.expandClasses(); err != nil {
 		t.Fatal(err)
 	}
 	c, v, err := compile(rf)

@@ -39,6 +39,10 @@ type Reloader struct {
 	sum     [32]byte   // content of the rules in force
 	lastErr error
 
+	// guard, when set, must accept new rules before they go live
+	// (see SetGuard).
+	guard func(*Classifier) error
+
 	ready     chan struct{} // closed once Run watches (tests wait on it)
 	readyOnce sync.Once
 }
@@ -103,6 +107,21 @@ func (r *Reloader) SetInterval(d time.Duration) {
 	}
 }
 
+// SetGuard makes every later reload run guard on the new rules before they
+// take effect: rules it refuses (Guard refuses rules that label a labelled
+// clinical call administrative) are refused like an invalid file, and the
+// rules in force stay. SetGuard also checks the rules in force now and
+// returns the guard's error, so that a service does not start on them.
+func (r *Reloader) SetGuard(guard func(*Classifier) error) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.guard = guard
+	if guard == nil {
+		return nil
+	}
+	return guard(r.cur.Load())
+}
+
 // Current returns the classifier in force. Callers take it once per call
 // and use it for the whole call, so one decision never mixes two versions.
 func (r *Reloader) Current() *Classifier { return r.cur.Load() }
@@ -154,6 +173,12 @@ func (r *Reloader) reloadLocked() (bool, error) {
 		r.lastErr = err
 		return false, err
 	}
+	if r.guard != nil {
+		if err := r.guard(c); err != nil {
+			r.lastErr = fmt.Errorf("%s (version %s): %w", r.path, c.Version(), err)
+			return false, r.lastErr
+		}
+	}
 	r.cur.Store(c)
 	r.sum, r.lastErr = sum, nil
 	return true, nil
@@ -182,9 +207,12 @@ func (r *Reloader) check(why string) {
 	switch {
 	case err != nil:
 		ev := r.log.Error().Err(err).Str("rules", r.path).Str("in_force", old).Str("trigger", why)
-		if errors.Is(err, ErrInvalidRules) {
+		switch {
+		case errors.Is(err, ErrGuardFailed):
+			ev.Msg("classification rules refused by the labelled-call guard; the rules in force stay in force")
+		case errors.Is(err, ErrInvalidRules):
 			ev.Msg("classification rules refused; the rules in force stay in force")
-		} else {
+		default:
 			ev.Msg("classification rules unreadable; the rules in force stay in force")
 		}
 	case changed:

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -30,6 +31,12 @@ type ruleFile struct {
 	Quality  qualityConfig  `yaml:"quality"`
 	Rules    []ruleSpec     `yaml:"rules"`
 	Contexts []contextSpec  `yaml:"contexts"`
+	// Classes are named word classes ("service": team, line, nurse...). A
+	// term or context phrase may hold {name}; it stands for every member of
+	// the class, so one pattern covers "put me through to the mental health
+	// team / line / service". Expanded when the file loads: matching costs
+	// what the written-out phrases would.
+	Classes map[string][]string `yaml:"classes"`
 }
 
 // decisionConfig holds the thresholds that turn evidence into a label.
@@ -85,7 +92,13 @@ type ruleSpec struct {
 	Weight   *float64 `yaml:"weight"`
 	Match    string   `yaml:"match"`
 	Tolerant bool     `yaml:"tolerant"`
-	Terms    []string `yaml:"terms"`
+	// Mention marks a clinical rule whose terms name a service, profession
+	// or process ("police", "pharmacy", "care plan"): naming one is not
+	// clinical information, so its weight counts only in a call that has
+	// other clinical evidence; alone it is reported and does not make the
+	// call uncertain.
+	Mention bool     `yaml:"mention"`
+	Terms   []string `yaml:"terms"`
 }
 
 // contextSpec is one context rule (idiom, place name, homonym) as written in
@@ -95,6 +108,8 @@ type contextSpec struct {
 	Kind  string   `yaml:"kind"`
 	Match string   `yaml:"match"`
 	Terms []string `yaml:"terms"`
+	// fromClass marks, by term, the phrases expanded from a {class}.
+	fromClass []bool
 }
 
 // defaultConfig is used for any setting a rules file leaves out. The quality
@@ -145,6 +160,9 @@ func Parse(name string, data []byte) (*Classifier, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("%w: %s: file is empty", ErrInvalidRules, name)
 		}
+		return nil, fmt.Errorf("%w: %s: %w", ErrInvalidRules, name, err)
+	}
+	if err := rf.expandClasses(); err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrInvalidRules, name, err)
 	}
 	if err := rf.validate(); err != nil {
@@ -218,6 +236,9 @@ func (rf *ruleFile) validate() error {
 		if strings.TrimSpace(r.Category) == "" {
 			return fmt.Errorf("%s: category is missing", where)
 		}
+		if r.Mention && Label(r.Class) != Clinical {
+			return fmt.Errorf("%s: mention applies to clinical rules only", where)
+		}
 		if r.Weight != nil && (*r.Weight <= 0 || *r.Weight > 10) {
 			return fmt.Errorf("%s: weight %v must be in (0, 10]", where, *r.Weight)
 		}
@@ -232,9 +253,9 @@ func (rf *ruleFile) validate() error {
 		}
 		where = fmt.Sprintf("context %q", cx.ID)
 		switch cx.Kind {
-		case "idiom", "place", "homonym":
+		case "idiom", "place", "homonym", "service":
 		default:
-			return fmt.Errorf("%s: unknown kind %q (want idiom, place or homonym)", where, cx.Kind)
+			return fmt.Errorf("%s: unknown kind %q (want idiom, place, homonym or service)", where, cx.Kind)
 		}
 		if err := checkTerms(where, cx.Match, cx.Terms); err != nil {
 			return err
@@ -258,6 +279,94 @@ func checkTerms(where, match string, terms []string) error {
 		if len(tokenise(term)) == 0 {
 			return fmt.Errorf("%s: term %d (%q) has no words", where, j, term)
 		}
+	}
+	return nil
+}
+
+// maxExpansions bounds the phrases one pattern may expand to, so that a
+// slip in a rules file (three large classes in one term) is refused, not a
+// matcher of millions of phrases.
+const maxExpansions = 2000
+
+// expandClasses replaces every term that names a class ({name}) by the
+// phrases it stands for. A term's expansions that repeat are kept once.
+func (rf *ruleFile) expandClasses() error {
+	for name, members := range rf.Classes {
+		if strings.TrimSpace(name) == "" || strings.ContainsAny(name, "{} ") {
+			return fmt.Errorf("class %q: a class name is one word without braces", name)
+		}
+		if len(members) == 0 {
+			return fmt.Errorf("class %q: no members", name)
+		}
+		for _, m := range members {
+			if strings.ContainsAny(m, "{}") {
+				return fmt.Errorf("class %q: member %q names a class; classes do not nest", name, m)
+			}
+		}
+	}
+	var fromClass []bool
+	expand := func(where string, terms []string) ([]string, error) {
+		var out []string
+		fromClass = fromClass[:0]
+		seen := map[string]bool{}
+		for _, t := range terms {
+			if !strings.Contains(t, "{") {
+				out = append(out, t)
+				fromClass = append(fromClass, false)
+				continue
+			}
+			phrases := []string{""}
+			rest := t
+			for rest != "" {
+				open := strings.IndexByte(rest, '{')
+				if open < 0 {
+					for i := range phrases {
+						phrases[i] += rest
+					}
+					break
+				}
+				end := strings.IndexByte(rest[open:], '}')
+				if end < 0 {
+					return nil, fmt.Errorf("%s: term %q: unclosed {", where, t)
+				}
+				name := rest[open+1 : open+end]
+				members, ok := rf.Classes[name]
+				if !ok {
+					return nil, fmt.Errorf("%s: term %q: unknown class {%s}", where, t, name)
+				}
+				var next []string
+				for _, p := range phrases {
+					for _, m := range members {
+						next = append(next, p+rest[:open]+m)
+					}
+				}
+				if len(next) > maxExpansions {
+					return nil, fmt.Errorf("%s: term %q expands to more than %d phrases", where, t, maxExpansions)
+				}
+				phrases, rest = next, rest[open+end+1:]
+			}
+			for _, p := range phrases {
+				key := strings.Join(strings.Fields(strings.ToLower(p)), " ")
+				if !seen[key] {
+					seen[key] = true
+					out = append(out, p)
+					fromClass = append(fromClass, true)
+				}
+			}
+		}
+		return out, nil
+	}
+	var err error
+	for i := range rf.Rules {
+		if rf.Rules[i].Terms, err = expand(fmt.Sprintf("rule %q", rf.Rules[i].ID), rf.Rules[i].Terms); err != nil {
+			return err
+		}
+	}
+	for i := range rf.Contexts {
+		if rf.Contexts[i].Terms, err = expand(fmt.Sprintf("context %q", rf.Contexts[i].ID), rf.Contexts[i].Terms); err != nil {
+			return err
+		}
+		rf.Contexts[i].fromClass = slices.Clone(fromClass)
 	}
 	return nil
 }

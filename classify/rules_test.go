@@ -123,3 +123,49 @@ func TestDefaultKnowsCommonPsychiatricDrugs(t *testing.T) {
 		}
 	}
 }
+
+// TestClassesExpand: a {class} in a context phrase stands for each member,
+// and a mention outside the pattern still counts (positive control).
+func TestClassesExpand(t *testing.T) {
+	const file = `version: "t"
+classes:
+  service: [team, access line]
+rules:
+  - id: clin.weak
+    category: mental state
+    class: clinical
+    weight: 0.5
+    terms: [mental health]
+  - id: admin.appt
+    category: appointments
+    class: administrative
+    terms: [appointment, letter]
+contexts:
+  - id: ctx.service
+    kind: service
+    terms: ["mental health {service}"]
+`
+	c, err := Parse("t", []byte(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, text := range []string{
+		"Can you put me through to the mental health team about my appointment letter?",
+		"Hello, mental health access line, is it about an appointment letter?",
+	} {
+		if d := c.ClassifyText(text); d.Label != Administrative {
+			t.Errorf("%q: %s %q", text, d.Label, d.Reasons)
+		}
+	}
+	if d := c.ClassifyText("My mental health has been bad since the appointment letter came."); d.Label != Uncertain {
+		t.Errorf("positive control: a mental-health mention outside a service name is %s, want uncertain", d.Label)
+	}
+	for _, bad := range []string{
+		strings.Replace(file, "{service}", "{nope}", 1),
+		strings.Replace(file, "{service}", "{service", 1),
+	} {
+		if _, err := Parse("t", []byte(bad)); !errors.Is(err, ErrInvalidRules) {
+			t.Errorf("bad class use accepted: %v", err)
+		}
+	}
+}

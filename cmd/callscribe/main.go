@@ -31,6 +31,7 @@ func commands() map[string]command {
 		"transcribe": {"transcribe and classify one file, no NATS", cmdTranscribe},
 		"classify":   {"classify a transcript (text or JSON) from a file or stdin", cmdClassify},
 		"eval":       {"measure the classifier on labelled calls, from reference text and through Whisper", cmdEval},
+		"rules":      {"rules test: run a rules file over labelled calls; exit 1 if it labels any clinical call administrative", cmdRules},
 		"models":     {"list, verify, download or import Whisper models", cmdModels},
 		"bench":      {"measure throughput over a folder of recordings, optionally against whisper-cli", cmdBench},
 		"version":    {"print version and build information", cmdVersion},

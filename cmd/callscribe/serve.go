@@ -47,6 +47,8 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	rolesFlag := fs.String("roles", strings.Join(allRoles, ","), "roles this process runs, comma-separated: "+strings.Join(allRoles, ", ")+
 		" (worker: transcription; web: review UI and record publishing; retention: deletes calls whose period ended; objections: honours objections to recording)")
 	auditKey := auditKeyFlag(fs)
+	// Read by serveWithWorkers, where the rules are loaded.
+	fs.String("rules-guard", "", "folders of labelled calls (NAME.json with \"label\", NAME.txt), comma-separated: a rules reload that labels any clinical one administrative is refused and the old rules stay (see 'callscribe rules test'); empty: off")
 	metricsAddr := fs.String("metrics", DefaultMetricsAddr, "serve Prometheus /metrics and /healthz on this address; empty: off")
 	storeKey := fs.String("store-key-file", "", "encrypt the embedded server's store at rest with the key in this file (keep it outside the repository and the data folder); the same key is needed on every start")
 	var rf retentionFlags
@@ -155,6 +157,9 @@ func serveWithWorkers(ctx context.Context, fs *flag.FlagSet, ef *engineFlags, sc
 	// the next call, an invalid one is refused and the old rules stay.
 	rules, err := classify.NewReloader(ef.rules, logger.With().Str("component", "rules").Logger())
 	if err != nil {
+		return err
+	}
+	if err := guardRules(rules, fs.Lookup("rules-guard").Value.String(), logger); err != nil {
 		return err
 	}
 	go rules.Run(ctx)

@@ -1,0 +1,109 @@
+package classify
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rs/zerolog"
+)
+
+// guardCalls writes a tiny labelled folder: one clinical call whose only
+// clinical word is sertraline, one administrative call.
+func guardCalls(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "guard")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for id, c := range map[string][2]string{
+		"call-1": {"clinical", "He has run out of his sertraline, and it is about the appointment letter."},
+		"call-2": {"administrative", "Can I move my appointment? The letter has the wrong date."},
+	} {
+		if err := os.WriteFile(filepath.Join(dir, id+".json"), []byte(`{"label":"`+c[0]+`"}`), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, id+".txt"), []byte(c[1]), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// TestReloadGuard: a rules edit that turns a labelled clinical call
+// administrative is refused by the reload and the old rules stay; the log
+// names the call and rules but holds no transcript text; a harmless edit
+// is accepted (positive control).
+func TestReloadGuard(t *testing.T) {
+	calls, err := LoadLabelled(guardCalls(t), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "rules.yaml")
+	writeRules(t, path, rulesV("v1", "sertraline"))
+	var logs bytes.Buffer
+	r, err := NewReloader(path, zerolog.New(&logs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.SetGuard(Guard(calls)); err != nil {
+		t.Fatalf("rules v1 fail the guard: %v", err)
+	}
+
+	writeRules(t, path, rulesV("v2", "olanzapine")) // sertraline dropped
+	r.check("SIGHUP")
+	if got := r.Current().Version(); got != "v1" {
+		t.Fatalf("after a bad edit the rules in force are %s, want v1", got)
+	}
+	if err := r.Err(); !errors.Is(err, ErrGuardFailed) || !strings.Contains(err.Error(), "guard/call-1") {
+		t.Errorf("refusal: %v; want ErrGuardFailed naming guard/call-1", err)
+	}
+	if !strings.Contains(logs.String(), "refused by the labelled-call guard") || strings.Contains(logs.String(), "run out") {
+		t.Errorf("log of the refusal: %s", logs.String())
+	}
+
+	writeRules(t, path, rulesV("v3", "sertraline, olanzapine"))
+	r.check("SIGHUP")
+	if got := r.Current().Version(); got != "v3" || r.Err() != nil {
+		t.Errorf("harmless edit: rules in force %s, err %v; want v3 accepted", got, r.Err())
+	}
+}
+
+// TestSetGuardChecksRulesInForce: rules that already fail the guard are
+// reported when the guard is set, so serve refuses to start on them.
+func TestSetGuardChecksRulesInForce(t *testing.T) {
+	calls, err := LoadLabelled(guardCalls(t), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "rules.yaml")
+	writeRules(t, path, rulesV("bad", "olanzapine"))
+	r, err := NewReloader(path, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.SetGuard(Guard(calls)); !errors.Is(err, ErrGuardFailed) {
+		t.Errorf("SetGuard on failing rules: %v", err)
+	}
+}
+
+// TestDefaultRulesPassDevGuard: the embedded rules label no clinical call
+// of the shared labelled sets administrative.
+func TestDefaultRulesPassDevGuard(t *testing.T) {
+	c := defaultClassifier(t)
+	for _, dir := range []string{devCallsDir, "../../shared/calls/dev2"} {
+		if _, err := os.Stat(dir); err != nil {
+			t.Skipf("no labelled calls at %s", dir)
+		}
+		calls, err := LoadLabelled(dir, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := Check(c, calls).Err(); err != nil {
+			t.Error(err)
+		}
+	}
+}
