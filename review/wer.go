@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"strings"
 	"unicode"
+
+	"github.com/callscribe/callscribe/transcribe"
 )
 
 // AmendmentSize is how much a clinician changed the machine transcript
@@ -67,27 +69,6 @@ func MeasureAmendment(machine, amended string) AmendmentSize {
 		size.Bounded = len(a) > 0 && len(b) > 0
 		return size
 	}
-	size.Edits = editDistance(a, b)
+	size.Edits = transcribe.EditDistance(a, b)
 	return size
-}
-
-// editDistance is the Levenshtein distance between word sequences, in two
-// rows.
-func editDistance(a, b []string) int {
-	prev, cur := make([]int, len(b)+1), make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

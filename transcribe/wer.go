@@ -12,6 +12,12 @@ import (
 // over a corpus gives the corpus WER.
 func WordErrors(ref, hyp string) (errors, words int) {
 	r, h := NormaliseWords(ref), NormaliseWords(hyp)
+	return EditDistance(r, h), len(r)
+}
+
+// EditDistance is the Levenshtein distance between two word sequences
+// (substitutions, deletions and insertions), in two rows of the table.
+func EditDistance(r, h []string) int {
 	prev := make([]int, len(h)+1)
 	cur := make([]int, len(h)+1)
 	for j := range prev {
@@ -28,7 +34,7 @@ func WordErrors(ref, hyp string) (errors, words int) {
 		}
 		prev, cur = cur, prev
 	}
-	return prev[len(h)], len(r)
+	return prev[len(h)]
 }
 
 // NormaliseWords is the usual normalisation for word error rate: lower case,
