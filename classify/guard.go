@@ -61,6 +61,9 @@ func LoadLabelled(dir, transcripts string) ([]LabelledCall, error) {
 		}
 		id := strings.TrimSuffix(filepath.Base(name), ".json")
 		text, err := os.ReadFile(filepath.Join(dir, id+".txt"))
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%s is labelled but %s is missing", name, id+".txt")
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%s is labelled but its reference transcript is unreadable: %w", name, err)
 		}

@@ -9,36 +9,16 @@ import (
 	"testing"
 
 	"github.com/rs/zerolog"
-)
 
-// guardCalls writes a tiny labelled folder: one clinical call whose only
-// clinical word is sertraline, one administrative call.
-func guardCalls(t *testing.T) string {
-	t.Helper()
-	dir := filepath.Join(t.TempDir(), "guard")
-	if err := os.Mkdir(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	for id, c := range map[string][2]string{
-		"call-1": {"clinical", "He has run out of his sertraline, and it is about the appointment letter."},
-		"call-2": {"administrative", "Can I move my appointment? The letter has the wrong date."},
-	} {
-		if err := os.WriteFile(filepath.Join(dir, id+".json"), []byte(`{"label":"`+c[0]+`"}`), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, id+".txt"), []byte(c[1]), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
-}
+	"github.com/callscribe/callscribe/internal/testenv"
+)
 
 // TestReloadGuard: a rules edit that turns a labelled clinical call
 // administrative is refused by the reload and the old rules stay; the log
 // names the call and rules but holds no transcript text; a harmless edit
 // is accepted (positive control).
 func TestReloadGuard(t *testing.T) {
-	calls, err := LoadLabelled(guardCalls(t), "")
+	calls, err := LoadLabelled(testenv.LabelledSet(t), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +55,7 @@ func TestReloadGuard(t *testing.T) {
 // TestSetGuardChecksRulesInForce: rules that already fail the guard are
 // reported when the guard is set, so serve refuses to start on them.
 func TestSetGuardChecksRulesInForce(t *testing.T) {
-	calls, err := LoadLabelled(guardCalls(t), "")
+	calls, err := LoadLabelled(testenv.LabelledSet(t), "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -37,14 +36,12 @@ const (
 
 var evalLabels = []classify.Label{classify.Administrative, classify.Clinical, classify.Uncertain}
 
-// labelledCall is one call of a labelled folder: call-NNNN.wav (the
-// recording), call-NNNN.json (at least "label") and call-NNNN.txt (the
-// reference transcript).
+// labelledCall is one call of a labelled folder as classify reads it
+// (call-NNNN.json with at least "label", call-NNNN.txt the reference
+// transcript), with the folder its recording call-NNNN.wav is in.
 type labelledCall struct {
-	ID    string
-	Label classify.Label
-	Hard  bool
-	dir   string
+	classify.LabelledCall
+	dir string
 }
 
 func (c labelledCall) path(ext string) string { return filepath.Join(c.dir, c.ID+ext) }
@@ -137,11 +134,7 @@ func cmdEval(ctx context.Context, args []string, stdout io.Writer) error {
 	start := time.Now()
 	var results []callResult
 	for _, call := range calls {
-		text, err := os.ReadFile(call.path(".txt"))
-		if err != nil {
-			return fmt.Errorf("%s: reference transcript: %w", call.ID, err)
-		}
-		d := c.ClassifyText(string(text))
+		d := c.ClassifyText(call.Text)
 		results = append(results, callResult{ID: call.ID, Truth: call.Label, Hard: call.Hard, Label: d.Label, Decision: d})
 	}
 	rep.Modes = append(rep.Modes, summarise(modeText, results, time.Since(start), goalAdminRecallText))
@@ -203,57 +196,30 @@ func cmdEval(ctx context.Context, args []string, stdout io.Writer) error {
 	return nil
 }
 
-// readLabelledCalls finds the labelled calls in dir: every call-*.json with
-// a label, whose reference transcript (and recording, when withAudio) is
-// there too.
+// readLabelledCalls finds the labelled calls in dir (classify.LoadLabelled:
+// every call-*.json with a label, beside its reference transcript) and,
+// when withAudio, checks each recording is there too.
 func readLabelledCalls(dir string, withAudio bool) ([]labelledCall, error) {
 	if _, err := os.Stat(dir); err != nil {
 		return nil, fmt.Errorf("labelled folder: %w", err)
 	}
-	names, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	loaded, err := classify.LoadLabelled(dir, "")
 	if err != nil {
 		return nil, err
 	}
-	var calls []labelledCall
-	for _, name := range names {
-		id := strings.TrimSuffix(filepath.Base(name), ".json")
-		data, err := os.ReadFile(name)
-		if err != nil {
-			return nil, err
-		}
-		var meta struct {
-			Label classify.Label `json:"label"`
-			Hard  bool           `json:"hard"`
-		}
-		if err := json.Unmarshal(data, &meta); err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
-		switch meta.Label {
-		case classify.Administrative, classify.Clinical:
-		case "":
-			continue // not a call's label file
-		default:
-			return nil, fmt.Errorf("%s: label %q: want %s or %s", name, meta.Label, classify.Administrative, classify.Clinical)
-		}
-		call := labelledCall{ID: id, Label: meta.Label, Hard: meta.Hard, dir: dir}
-		need := []string{".txt"}
+	calls := make([]labelledCall, 0, len(loaded))
+	for _, lc := range loaded {
+		call := labelledCall{LabelledCall: lc, dir: dir}
 		if withAudio {
-			need = append(need, ".wav")
-		}
-		for _, ext := range need {
-			if _, err := os.Stat(call.path(ext)); err != nil {
+			if _, err := os.Stat(call.path(".wav")); err != nil {
 				if errors.Is(err, fs.ErrNotExist) {
-					return nil, fmt.Errorf("%s is labelled but %s is missing", name, filepath.Base(call.path(ext)))
+					return nil, fmt.Errorf("%s is labelled but %s is missing", call.path(".json"), call.ID+".wav")
 				}
 				return nil, err
 			}
 		}
 		calls = append(calls, call)
 	}
-	if len(calls) == 0 {
-		return nil, fmt.Errorf("no labelled calls in %s (want call-NNNN.json with a \"label\", beside .txt and .wav)", dir)
-	}
-	slices.SortFunc(calls, func(a, b labelledCall) int { return strings.Compare(a.ID, b.ID) })
 	return calls, nil
 }
 

@@ -10,28 +10,8 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/callscribe/callscribe/classify"
+	"github.com/callscribe/callscribe/internal/testenv"
 )
-
-// labelledFolder writes a tiny labelled set: one clinical call whose only
-// clinical word is sertraline, one administrative call.
-func labelledFolder(t *testing.T) string {
-	t.Helper()
-	dir := filepath.Join(t.TempDir(), "guard")
-	if err := os.Mkdir(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	for id, c := range map[string][2]string{
-		"call-1": {"clinical", "He has run out of his sertraline, and it is about the appointment letter."},
-		"call-2": {"administrative", "Can I move my appointment? The letter has the wrong date."},
-	} {
-		for ext, text := range map[string]string{".json": `{"label":"` + c[0] + `"}`, ".txt": c[1]} {
-			if err := os.WriteFile(filepath.Join(dir, id+ext), []byte(text), 0o600); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	return dir
-}
 
 func smallRules(t *testing.T, clinicalTerms string) string {
 	t.Helper()
@@ -50,7 +30,7 @@ func smallRules(t *testing.T, clinicalTerms string) string {
 // the call and the rules that fired; a harmless edit exits 0 (positive
 // control), as do the embedded rules on the same folder.
 func TestRulesTestRefusesClinicalAsAdministrative(t *testing.T) {
-	dir := labelledFolder(t)
+	dir := testenv.LabelledSet(t)
 	code, out, errOut := runCLI(t, "rules", "test", "-rules", smallRules(t, "olanzapine"), dir)
 	if code != 1 || !strings.Contains(out, "guard/call-1") || !strings.Contains(out, "rules fired: admin.appt") ||
 		!strings.Contains(errOut, "clinical call(s) administrative") {
@@ -73,7 +53,7 @@ func TestRulesTestRefusesClinicalAsAdministrative(t *testing.T) {
 // bad edit then keeps the old rules (positive control: a harmless edit
 // goes live).
 func TestServeRulesGuard(t *testing.T) {
-	dir := labelledFolder(t)
+	dir := testenv.LabelledSet(t)
 	bad := smallRules(t, "olanzapine")
 	r, err := classify.NewReloader(bad, zerolog.Nop())
 	if err != nil {
@@ -105,7 +85,7 @@ func TestServeRulesGuard(t *testing.T) {
 // the same calls too, and a clinical call whose transcript lost its
 // clinical word fails (positive control: the text alone passes).
 func TestRulesTestTranscripts(t *testing.T) {
-	dir := labelledFolder(t)
+	dir := testenv.LabelledSet(t)
 	trs := t.TempDir()
 	tr := `{"segments":[{"index":0,"text":"He has run out of his, and it is about the appointment letter.","speaker":"caller"}]}`
 	if err := os.WriteFile(filepath.Join(trs, "call-1.json"), []byte(tr), 0o600); err != nil {
