@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -156,8 +157,17 @@ func playStolenRecorder(t *testing.T, s *serveProc, call callData) {
 			t.Errorf("DEFECT: recorder seed could %s (patient data returned: %v)", op.name, op.found(got))
 		}
 		// Positive control: the web identity, whose job it is, can.
+		// On a cluster just started, a JetStream request can meet no
+		// responder while the stream's leader is elected: the control is
+		// asked again then, for up to 10 s, and must still succeed.
 		var ctl []byte
-		cerr := web.attempt(func(ctx context.Context) (err error) { ctl, err = op.read(ctx, web); return err })
+		var cerr error
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+			cerr = web.attempt(func(ctx context.Context) (err error) { ctl, err = op.read(ctx, web); return err })
+			if !errors.Is(cerr, nats.ErrNoResponders) || time.Now().After(deadline) {
+				break
+			}
+		}
 		if cerr != nil || !op.found(ctl) {
 			t.Errorf("control: web could not %s (%v): the attack proves nothing", op.name, cerr)
 		}
