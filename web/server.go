@@ -21,18 +21,20 @@ package web
 
 import (
 	"context"
+	"crypto/tls"
 	"embed"
 	"errors"
 	"fmt"
-	"github.com/callscribe/callscribe/audit"
 	"html/template"
 	"io/fs"
+	"net"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
 
+	"github.com/callscribe/callscribe/audit"
 	"github.com/callscribe/callscribe/pipeline"
 	"github.com/callscribe/callscribe/retention"
 	"github.com/callscribe/callscribe/review"
@@ -183,23 +185,40 @@ func (s *Server) Handler() http.Handler {
 	return s.secureHeaders(mux)
 }
 
-// Serve runs the UI on addr until ctx ends: HTTPS when certFile and
-// keyFile are given, else plain HTTP (for localhost, or behind a
-// TLS-terminating proxy; the cookies stay Secure unless InsecureCookies).
-func (s *Server) Serve(ctx context.Context, addr, certFile, keyFile string) error {
+// Listen binds the UI's address: TLS when certFile and keyFile are given,
+// else plain HTTP (for localhost, or behind a TLS-terminating proxy; the
+// cookies stay Secure unless InsecureCookies). It is separate from Serve
+// so that a busy port or a bad certificate stops serve at start instead
+// of leaving it running without its UI (CI once lost a port race so).
+func Listen(addr, certFile, keyFile string) (net.Listener, error) {
+	var conf *tls.Config
+	if certFile != "" {
+		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			return nil, fmt.Errorf("review UI certificate %s: %w", certFile, err)
+		}
+		conf = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12,
+			NextProtos: []string{"h2", "http/1.1"}}
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("review UI: %w", err)
+	}
+	if conf != nil {
+		return tls.NewListener(ln, conf), nil
+	}
+	return ln, nil
+}
+
+// Serve runs the UI on ln (from Listen) until ctx ends.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	hs := &http.Server{
-		Addr: addr, Handler: s.Handler(),
+		Handler:           s.Handler(),
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute,
 	}
+	addr := ln.Addr().String()
 	errc := make(chan error, 1)
-	go func() {
-		if certFile != "" {
-			errc <- hs.ListenAndServeTLS(certFile, keyFile)
-			return
-		}
-		errc <- hs.ListenAndServe()
-	}()
-	s.log.Info().Str("addr", addr).Bool("tls", certFile != "").Msg("review UI listening")
+	go func() { errc <- hs.Serve(ln) }()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("review UI on %s: %w", addr, err)

@@ -183,3 +183,24 @@ func waitForServe(ctx context.Context, t *testing.T, url, webURL, credsDir, iden
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// A review UI whose port is taken must stop serve at start with the
+// reason, not leave it running without its UI (as it once did).
+func TestServeStopsWhenUIPortIsBusy(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	err = cmdServe(ctx, []string{"-roles", "web", "-web", busy.Addr().String(), "-data", t.TempDir(),
+		"-port", strconv.Itoa(freePort(t)), "-metrics", "", "-web-accounts", filepath.Join(t.TempDir(), "accounts.json"),
+		"-audit-key", filepath.Join(t.TempDir(), "audit.key"), "-credentials", filepath.Join(t.TempDir(), "nats")}, &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), "address already in use") {
+		t.Fatalf("serve with its UI port taken: %v, want an 'address already in use' error", err)
+	}
+	if ctx.Err() != nil {
+		t.Fatal("serve ran until the test's deadline instead of stopping")
+	}
+}

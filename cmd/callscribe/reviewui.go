@@ -95,7 +95,11 @@ func (f *webFlags) namespace(logger zerolog.Logger) (record.Namespace, error) {
 	if ns.Base == "" {
 		base := f.baseURL
 		if base == "" {
-			base = "http://" + f.addr
+			scheme := "http://"
+			if f.cert != "" {
+				scheme = "https://"
+			}
+			base = scheme + f.addr
 			if f.addr == "" {
 				base = "http://localhost"
 			}
@@ -145,6 +149,11 @@ func (f *webFlags) start(ctx context.Context, store *review.Store, trail *audit.
 	if err != nil {
 		return nil, err
 	}
+	ln, err := web.Listen(f.addr, f.cert, f.key)
+	if err != nil {
+		return nil, err
+	}
+	logger.Info().Str("addr", f.addr).Bool("tls", f.cert != "").Str("component", "web").Msg("review UI listening")
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Add(3)
@@ -171,7 +180,7 @@ func (f *webFlags) start(ctx context.Context, store *review.Store, trail *audit.
 	}()
 	go func() {
 		defer wg.Done()
-		if err := ui.Serve(ctx, f.addr, f.cert, f.key); err != nil {
+		if err := ui.Serve(ctx, ln); err != nil {
 			logger.Error().Err(err).Msg("review UI stopped")
 		}
 	}()
