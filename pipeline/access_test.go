@@ -56,7 +56,7 @@ func TestIdentityMatrixOnNATS(t *testing.T) {
 	if _, err := pipeline.EnsureErasableKV(ctx, setup.JetStream(), "REVIEW", "test", 8, 1); err != nil {
 		t.Fatal(err)
 	}
-	for name, subj := range map[string]string{"RECORDS": "records.confirmed.*", "AUDIT": "audit.events"} {
+	for name, subj := range map[string]string{"RECORDS": "records.confirmed.*", "AUDIT": "audit.events", "OUTCOMES": "review.outcomes"} {
 		if _, err := setup.JetStream().CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: name, Subjects: []string{subj}, AllowDirect: true}); err != nil {
 			t.Fatal(err)
 		}
@@ -95,6 +95,9 @@ func TestIdentityMatrixOnNATS(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := web.JetStream().Publish(ctx, "audit.events", []byte(`{"object":"rbac-1","action":"read"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := connect(pipeline.IdentityRetention).JetStream().Publish(ctx, "review.outcomes", []byte(`{"verdict":"amended","week":"2026-W49"}`)); err != nil {
 		t.Fatal(err)
 	}
 	objections := connect(pipeline.IdentityObjections)
@@ -162,6 +165,13 @@ func TestIdentityMatrixOnNATS(t *testing.T) {
 			}
 			return err
 		}},
+		{"keep an outcome", func(ctx context.Context, c *pipeline.Client, who string) error {
+			_, err := c.JetStream().Publish(ctx, "review.outcomes", []byte(`{"verdict":"confirmed","week":"2026-W49"}`))
+			return err
+		}},
+		{"read kept outcomes", func(ctx context.Context, c *pipeline.Client, _ string) error {
+			return lastOn(c, "OUTCOMES", "review.outcomes")(ctx)
+		}},
 		{"write audit trail", func(ctx context.Context, c *pipeline.Client, _ string) error {
 			_, err := c.JetStream().Publish(ctx, "audit.events", []byte(`{"forged":true}`))
 			return err
@@ -227,6 +237,8 @@ func TestIdentityMatrixOnNATS(t *testing.T) {
 		"read audit trail":      "worker web retention objections",
 		"record objection":      "recorder web",
 		"erase a call":          "retention objections",
+		"keep an outcome":       "retention",
+		"read kept outcomes":    "web",
 		"write audit trail":     "worker web retention objections",
 		"publish a result":      "worker",
 		"write a call's state":  "worker retention objections",

@@ -53,11 +53,15 @@ func InboxPrefix(identity string) string { return "_INBOX_" + identity }
 const (
 	streamReview  = "KV_REVIEW"
 	streamRecords = "RECORDS"
-	streamAudit   = "AUDIT"
-	subjectAudit  = "audit.events"
-	streamState   = "KV_" + BucketState
-	streamIntake  = "KV_" + BucketIntake
-	streamObjects = "OBJ_" + BucketRecordings
+	// streamOutcomes keeps retired calls' decisions, content-free
+	// (review.StreamOutcomes, subject review.outcomes).
+	streamOutcomes  = "OUTCOMES"
+	subjectOutcomes = "review.outcomes"
+	streamAudit     = "AUDIT"
+	subjectAudit    = "audit.events"
+	streamState     = "KV_" + BucketState
+	streamIntake    = "KV_" + BucketIntake
+	streamObjects   = "OBJ_" + BucketRecordings
 )
 
 // jsInfo lets a client bind to streams: their info only.
@@ -116,7 +120,7 @@ func eraser() []string {
 	return slices.Concat(jsGet(all...), jsConsume(streamState, streamIntake, streamReview), jsErase(all...),
 		[]string{"$JS.API.STREAM.PURGE." + streamObjects, "$O." + BucketRecordings + ".M.>",
 			"$KV." + BucketState + ".>", "$KV.REVIEW.>", subjectErased + "*"},
-		auditor())
+		jsInfo(streamOutcomes), auditor())
 }
 
 // auditor appends to the audit trail (the append reads the chain's head).
@@ -144,12 +148,14 @@ func IdentityPermissions(identity string) (*server.Permissions, error) {
 	case IdentityWeb:
 		// Everything but the queue's consumers: CALLS is a work queue,
 		// and a consumer there would take calls from the workers.
-		content := []string{StreamResults, StreamFailed, streamState, streamIntake, streamObjects, streamReview, streamRecords}
+		content := []string{StreamResults, StreamFailed, streamState, streamIntake, streamObjects, streamReview, streamRecords, streamOutcomes}
 		pub = slices.Concat(jsGet(append(content, StreamCalls)...), jsConsume(content...), auditor(),
 			[]string{"$KV.REVIEW.>", "records.confirmed.*", SubjectObjection(IdentityWeb, "*"),
 				"$JS.API.CONSUMER.INFO." + StreamCalls + ".>"})
 	case IdentityRetention:
-		pub = eraser()
+		// Retiring a call keeps its content-free decisions on OUTCOMES;
+		// it may append there, never read or delete.
+		pub = append(eraser(), subjectOutcomes)
 	case IdentityObjections:
 		pub = eraser()
 		sub = []string{subjectObjection + "*.*"}

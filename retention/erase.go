@@ -29,6 +29,9 @@ type Items interface {
 	Keys(ctx context.Context) ([]string, error)
 	Get(ctx context.Context, id string) (review.Item, error)
 	Erase(ctx context.Context, id string) (review.Erased, error)
+	// Retire keeps the item's content-free decisions for accuracy
+	// monitoring, then erases it: the end of retention.
+	Retire(ctx context.Context, id string) (review.Erased, error)
 }
 
 var (
@@ -44,7 +47,9 @@ type Eraser struct {
 	Review Items
 }
 
-// Erase leaves tomb as the call's only trace.
+// Erase leaves tomb as the call's only trace, when its retention period
+// has ended: its review decisions stay on OUTCOMES, content-free
+// (review.Store.Retire).
 func (e Eraser) Erase(ctx context.Context, id string, tomb pipeline.CallState) (Erasure, error) {
 	p, err := e.Pipeline.Erase(ctx, id, tomb)
 	out := Erasure{Erased: p}
@@ -52,7 +57,7 @@ func (e Eraser) Erase(ctx context.Context, id string, tomb pipeline.CallState) (
 		return out, err
 	}
 	if e.Review != nil {
-		if out.Review, err = e.Review.Erase(ctx, id); err != nil {
+		if out.Review, err = e.Review.Retire(ctx, id); err != nil {
 			return out, fmt.Errorf("erase %s: %w", id, err)
 		}
 	}

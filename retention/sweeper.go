@@ -113,9 +113,15 @@ func (s *Sweeper) sweepOne(ctx context.Context, id string, hasItem bool, now tim
 	var item *review.Item
 	if st.State.Erased() {
 		if hasItem {
-			// A review item created while the call was being erased: the
-			// tombstone wins.
-			_, err := s.Review.Erase(ctx, id)
+			// A review item created while the call was being erased, or
+			// left by a pass that failed half-way: the tombstone wins. A
+			// call deleted at the end of retention keeps its decisions;
+			// an objected-to one does not.
+			erase := s.Review.Erase
+			if st.State == pipeline.StateDeleted {
+				erase = s.Review.Retire
+			}
+			_, err := erase(ctx, id)
 			return err
 		}
 		return nil

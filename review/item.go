@@ -124,6 +124,10 @@ type Item struct {
 	// Record is set once confirmed.
 	Record  *RecordStatus `json:"record,omitempty"`
 	History []Event       `json:"history"`
+	// OutcomeKey is a random name for this item's decisions on OUTCOMES
+	// (Retire): not derived from the call ID, so nothing links an
+	// outcome kept there to the call once the item is gone.
+	OutcomeKey string `json:"outcome_key,omitempty"`
 	// Revision is the KV revision this item was read at; not stored.
 	Revision uint64 `json:"-"`
 }

@@ -6,10 +6,11 @@ import (
 	"sort"
 )
 
-// Statistics are derived on demand from the items in REVIEW, not kept
-// apart: nothing new holds data about calls, so nothing new needs erasing
-// when the caller objects, and an item the retention sweeper removes
-// leaves the statistics with it. They therefore cover the calls still held.
+// Statistics are derived on demand from the items in REVIEW and from the
+// decisions of retired calls on OUTCOMES (Retire): content-free records
+// without call IDs, so the figures outlive the 4-week retention of
+// administrative calls without keeping anything about a call. An objection
+// erases a call's decisions with it.
 
 // Tally counts decisions by verdict.
 type Tally map[Verdict]int
@@ -41,12 +42,14 @@ type AmendmentStats struct {
 
 // Stats are the accuracy-monitoring figures.
 type Stats struct {
-	// Calls are the review items held; Uncertain those that came through
-	// triage. Administrative calls never enter review, so the share is of
-	// the calls the classifier did not call administrative.
-	Calls, Uncertain int
-	Total            Tally
-	ByWeek, ByRule   []Row
+	// Calls are the review items held plus the calls retired with a
+	// decision; Uncertain those that came through triage. Administrative
+	// calls never enter review, so the share is of the calls the
+	// classifier did not call administrative. Retired is the retired
+	// calls among Calls.
+	Calls, Uncertain, Retired int
+	Total                     Tally
+	ByWeek, ByRule            []Row
 	// RejectedRules are the rules behind rejected proposals, most first.
 	RejectedRules []Row
 	Amendments    AmendmentStats
@@ -65,39 +68,67 @@ func (s Stats) UncertainShare() float64 {
 // before rule IDs were).
 const NoRule = "(rules not recorded)"
 
-// Summarise derives the statistics from review items.
-func Summarise(items []Item) Stats {
-	st := Stats{Total: Tally{}}
-	weeks, rules, versions := map[string]Tally{}, map[string]Tally{}, map[string]bool{}
-	var wers []float64
+// Summarise derives the statistics from review items held and the
+// decisions of retired calls.
+func Summarise(items []Item, retired []Outcome) Stats {
+	sm := summary{st: Stats{Total: Tally{}}, weeks: map[string]Tally{}, rules: map[string]Tally{}, versions: map[string]bool{}}
 	for _, it := range items {
-		st.Calls++
+		sm.st.Calls++
 		if it.Kind == KindTriage {
-			st.Uncertain++
+			sm.st.Uncertain++
 		}
 		for _, o := range Outcomes(it) {
-			st.Total[o.Verdict]++
-			tallyIn(weeks, o.Week)[o.Verdict]++
-			if o.RulesVersion != "" {
-				versions[o.RulesVersion] = true
-			}
-			if o.Kind == KindProposal {
-				names := o.Rules
-				if len(names) == 0 {
-					names = []string{NoRule}
-				}
-				for _, r := range names {
-					tallyIn(rules, r)[o.Verdict]++
-				}
-			}
-			if a := o.Amendment; a != nil {
-				st.Amendments.Count++
-				st.Amendments.Words += a.Words
-				st.Amendments.Edits += a.Edits
-				wers = append(wers, a.WER())
-			}
+			sm.add(o)
 		}
 	}
+	for _, o := range retired {
+		// A retired call gave one triage outcome if it was uncertain
+		// (and perhaps a proposal one after), else one proposal outcome.
+		if o.Kind == KindTriage || !o.Uncertain {
+			sm.st.Calls++
+			sm.st.Retired++
+			if o.Kind == KindTriage {
+				sm.st.Uncertain++
+			}
+		}
+		sm.add(o)
+	}
+	return sm.finish()
+}
+
+// summary accumulates Stats.
+type summary struct {
+	st           Stats
+	weeks, rules map[string]Tally
+	versions     map[string]bool
+	wers         []float64
+}
+
+func (sm *summary) add(o Outcome) {
+	sm.st.Total[o.Verdict]++
+	tallyIn(sm.weeks, o.Week)[o.Verdict]++
+	if o.RulesVersion != "" {
+		sm.versions[o.RulesVersion] = true
+	}
+	if o.Kind == KindProposal {
+		names := o.Rules
+		if len(names) == 0 {
+			names = []string{NoRule}
+		}
+		for _, r := range names {
+			tallyIn(sm.rules, r)[o.Verdict]++
+		}
+	}
+	if a := o.Amendment; a != nil {
+		sm.st.Amendments.Count++
+		sm.st.Amendments.Words += a.Words
+		sm.st.Amendments.Edits += a.Edits
+		sm.wers = append(sm.wers, a.WER())
+	}
+}
+
+func (sm *summary) finish() Stats {
+	st, weeks, rules, versions, wers := sm.st, sm.weeks, sm.rules, sm.versions, sm.wers
 	st.ByWeek = rows(weeks, func(a, b Row) bool { return a.Name < b.Name })
 	st.ByRule = rows(rules, func(a, b Row) bool {
 		if a.Tally.Proposals() != b.Tally.Proposals() {
@@ -149,13 +180,21 @@ func rows(m map[string]Tally, less func(a, b Row) bool) []Row {
 	return out
 }
 
-// Monitor summarises every item held in REVIEW.
+// Monitor summarises every item held in REVIEW and every retired call's
+// decisions on OUTCOMES.
 func (s *Store) Monitor(ctx context.Context) (Stats, error) {
 	items, err := s.List(ctx, Filter{})
 	if err != nil {
 		return Stats{}, fmt.Errorf("accuracy monitoring: %w", err)
 	}
-	return Summarise(items), nil
+	retired, skipped, err := s.Retired(ctx)
+	if err != nil {
+		return Stats{}, fmt.Errorf("accuracy monitoring: %w", err)
+	}
+	if skipped > 0 {
+		s.log.Warn().Int("skipped", skipped).Msg("accuracy monitoring: outcomes on OUTCOMES that do not parse were left out")
+	}
+	return Summarise(items, retired), nil
 }
 
 // Of is the count for the verdict named v (for templates, which cannot

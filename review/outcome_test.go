@@ -104,7 +104,7 @@ func TestOutcomesAndSummary(t *testing.T) {
 		}
 	}
 
-	st := review.Summarise([]review.Item{confirmed, amended, notClinical, clinicalNot, triagedIn, triagedOut, pending})
+	st := review.Summarise([]review.Item{confirmed, amended, notClinical, clinicalNot, triagedIn, triagedOut, pending}, nil)
 	want := review.Tally{review.VerdictConfirmed: 2, review.VerdictAmended: 1, review.VerdictRejectedNotClinical: 1,
 		review.VerdictRejectedClinical: 1, review.VerdictTriagedClinical: 1, review.VerdictTriagedAdmin: 1}
 	for _, v := range review.Verdicts {

@@ -19,6 +19,11 @@ import (
 const (
 	BucketReview     = "REVIEW"
 	StreamRecords    = "RECORDS"
+	// StreamOutcomes keeps the reviewer decisions of calls the retention
+	// period has ended, content-free (Outcome), so that accuracy
+	// monitoring outlives the calls it was measured on.
+	StreamOutcomes  = "OUTCOMES"
+	SubjectOutcomes = "review.outcomes"
 	ConsumerReview   = "review"
 	subjectConfirmed = "records.confirmed."
 )
@@ -75,17 +80,26 @@ type Records interface {
 	Erase(ctx context.Context, subject string) (uint64, error)
 }
 
+// OutcomeLog is the stream retired calls' decisions are kept on
+// (pipeline.Stream).
+type OutcomeLog interface {
+	PublishOnce(ctx context.Context, subject, id string, data []byte, header map[string]string) (uint64, error)
+	Scan(ctx context.Context, subject string, from uint64, fn func(seq uint64, data []byte) error) error
+}
+
 var (
-	_ Items   = (*pipeline.Bucket)(nil)
-	_ Records = (*pipeline.Stream)(nil)
+	_ Items      = (*pipeline.Bucket)(nil)
+	_ Records    = (*pipeline.Stream)(nil)
+	_ OutcomeLog = (*pipeline.Stream)(nil)
 )
 
 // Store keeps review items in the REVIEW bucket.
 type Store struct {
 	c       *pipeline.Client
-	kv      Items
-	records Records
-	cfg     Config
+	kv       Items
+	records  Records
+	outcomes OutcomeLog
+	cfg      Config
 	log     zerolog.Logger
 }
 
@@ -109,10 +123,15 @@ func Open(ctx context.Context, c *pipeline.Client, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open review store: %w", err)
 	}
-	return &Store{c: c, kv: kv, records: records, cfg: cfg, log: cfg.Log.With().Str("component", "review").Logger()}, nil
+	outcomes, err := c.Stream(ctx, StreamOutcomes)
+	if err != nil {
+		return nil, fmt.Errorf("open review store: %w", err)
+	}
+	return &Store{c: c, kv: kv, records: records, outcomes: outcomes, cfg: cfg,
+		log: cfg.Log.With().Str("component", "review").Logger()}, nil
 }
 
-// Ensure creates or updates the REVIEW bucket and RECORDS stream with
+// Ensure creates or updates the REVIEW bucket, the RECORDS and OUTCOMES streams with
 // replicas copies (0 means 1): serve's setup identity does, before the
 // components bind to them.
 func Ensure(ctx context.Context, c *pipeline.Client, replicas int) error {
@@ -124,6 +143,17 @@ func Ensure(ctx context.Context, c *pipeline.Client, replicas int) error {
 		Description: "FHIR R4 transaction Bundles (DocumentReference + Provenance) of confirmed calls",
 		Subjects:    []string{subjectConfirmed + "*"},
 		Replicas:    replicas,
+		Duplicates:  pipeline.DefaultDuplicateWindow,
+	})
+	if err != nil {
+		return fmt.Errorf("open review store: %w", err)
+	}
+	err = c.EnsureStream(ctx, pipeline.StreamSpec{
+		Name:        StreamOutcomes,
+		Description: "reviewer decisions of calls whose retention ended: content-free, no call ID (accuracy monitoring)",
+		Subjects:    []string{SubjectOutcomes},
+		Replicas:    replicas,
+		MaxMsgSize:  64 << 10,
 		Duplicates:  pipeline.DefaultDuplicateWindow,
 	})
 	if err != nil {
@@ -237,7 +267,7 @@ func (s *Store) FromResult(ctx context.Context, r *pipeline.ResultMessage) (crea
 		CallID: r.Call.ID, Kind: kind, State: state, Retention: RetentionPending, Call: r.Call,
 		Label: r.Decision.Label, Reasons: r.Decision.Reasons, RulesVersion: r.Decision.RulesVersion,
 		Rules: clinicalRules(r.Decision.Hits), Uncertainty: r.Decision.Uncertainty,
-		CreatedAt: now, UpdatedAt: now,
+		CreatedAt: now, UpdatedAt: now, OutcomeKey: newOutcomeKey(),
 		History: []Event{{At: now, Actor: System, Action: ActionCreated, To: state, Reason: "classified " + string(r.Decision.Label)}},
 	}
 	if r.Transcript != nil {

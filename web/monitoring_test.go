@@ -68,6 +68,23 @@ func TestMonitoringPageRolesAndAudit(t *testing.T) {
 	if strings.Contains(page, `id="nav-queue"`) || !strings.Contains(page, `id="nav-monitoring"`) {
 		t.Error("safety role's menu: want monitoring, not the queue")
 	}
+	// The call's retention ends: its decision stays in the figures, and
+	// still nothing about the call is on the page.
+	if _, err := e.store.Retire(context.Background(), id); err != nil {
+		t.Fatal(err)
+	}
+	page = cso.get("/monitoring", http.StatusOK)
+	if got := outcomeCount(t, page, "amended"); got != "1" {
+		t.Errorf("after retention ended: amended count %s, want 1", got)
+	}
+	if !strings.Contains(page, "of which 1 deleted at the end of retention") {
+		t.Errorf("the retired call is not counted as such:\n%s", page)
+	}
+	for _, leak := range []string{id, seg, "indeed", nhs} {
+		if strings.Contains(page, leak) {
+			t.Errorf("monitoring page after retirement holds call data %q", leak)
+		}
+	}
 	cso.get("/", http.StatusSeeOther)
 	if p := cso.get("/calls/"+id, http.StatusForbidden); strings.Contains(p, seg) || strings.Contains(p, nhs) {
 		t.Error("the safety role's refusal shows the call")
@@ -123,7 +140,7 @@ func TestMonitoringRefusedWhenTheTrailCannotAppend(t *testing.T) {
 	}
 	trail.broken.Store(true)
 	body := cso.get("/monitoring", http.StatusServiceUnavailable)
-	if !strings.Contains(body, "audit trail is unavailable") || strings.Contains(body, `id="outcomes"`) || strings.Contains(body, "Calls in review") {
+	if !strings.Contains(body, "audit trail is unavailable") || strings.Contains(body, `id="outcomes"`) || strings.Contains(body, "Calls reviewed or in review") {
 		t.Errorf("refused monitoring page:\n%s", body)
 	}
 	if trail.failed.Load() == 0 {
