@@ -47,6 +47,12 @@ func TestContextSuppressesIdiomsPlacesAndHomonyms(t *testing.T) {
 		{"I'll join the video appointment on my tablet; the link is in the letter.", "tablet", "ctx.homonym.devices"},
 		{"The number for the bus depot is on the letter.", "depot", "ctx.homonym.devices"},
 		{"Don't panic, I'll rebook the appointment for you.", "panic", "ctx.idiom.panic"},
+		// rules 2026.4
+		{"I nearly had a fit when the parking fine arrived. Can you check the letter?", "had a fit", "ctx.idiom.misc"},
+		{"Sorry, I'm not mad at you, the booking system lost my appointment letter.", "mad", "ctx.idiom.mad"},
+		{"The pay machine in the car park was not taking cards, so I got a ticket at my appointment.", "not taking", "ctx.idiom.misc"},
+		{"We run a hearing voices group on Mondays; can we leave posters at reception?", "hearing voices", "ctx.place.service-names"},
+		{"Our charity has a safeguarding policy; where do we post the volunteer forms?", "safeguarding", "ctx.place.service-names"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.hit, func(t *testing.T) {
@@ -73,6 +79,11 @@ func TestContextDoesNotSuppressLiteralUse(t *testing.T) {
 		{"He said he's going to kill me.", "kill me"},
 		{"I've had pain in my back and I can't sleep.", "pain"},
 		{"My depot is due on Friday.", "depot"},
+		{"She had a fit last night and bit her tongue.", "had a fit"},
+		{"He's not taking his tablets again.", "not taking"},
+		{"My son has been confused and up at night.", "confused"},
+		{"My sister goes to her bipolar support group but she's stopped going out.", "bipolar"},
+		{"I'm worried about a safeguarding issue with my neighbour's children.", "safeguarding"},
 	}
 	for _, tc := range tests {
 		d := c.ClassifyText(tc.in)
@@ -279,5 +290,17 @@ func TestClassifierIsSafeForConcurrentUse(t *testing.T) {
 	close(errs)
 	for e := range errs {
 		t.Error(e)
+	}
+}
+
+// "Confusing" describes a thing, "confused" a person (rules 2026.4): the
+// first is no clinical evidence, the second is (TestContextDoesNotSuppressLiteralUse).
+func TestConfusingIsNotConfused(t *testing.T) {
+	c := defaultClassifier(t)
+	d := c.ClassifyText("Three letters about one appointment is confusing. Which date is right?")
+	for _, h := range d.Hits {
+		if h.Class == Clinical {
+			t.Errorf("clinical hit %+v on a confusing letter", h)
+		}
 	}
 }
