@@ -61,6 +61,12 @@ type fwJobFile struct {
 	TXT string `json:"txt"`
 }
 
+// newFWOptions translates the engine flags. What has no flag is left at
+// faster-whisper's defaults, which match whisper.cpp's (log-probability
+// threshold -1, best_of 5, non-speech tokens suppressed) except one check
+// of a failed decode: faster-whisper's gzip compression ratio above 2.4
+// where whisper.cpp's is token entropy below 2.4; neither can be given the
+// other's.
 func newFWOptions(ef *engineFlags) fwOptions {
 	o := fwOptions{BeamSize: max(1, ef.beamSize), NoSpeechThreshold: ef.noSpeech,
 		Temperature: fwTemperatures(ef.temperature, ef.temperatureInc)}
@@ -74,10 +80,10 @@ func newFWOptions(ef *engineFlags) fwOptions {
 }
 
 // fwTemperatures is whisper.cpp's fallback schedule: from t up to 1 in
-// steps of inc, or t alone when inc is not positive. faster-whisper takes
-// the list itself.
+// steps of inc, or t alone when inc is not positive (or t is above 1).
+// faster-whisper takes the list itself.
 func fwTemperatures(t, inc float64) []float64 {
-	if inc <= 0 {
+	if inc <= 0 || t > 1 {
 		return []float64{t}
 	}
 	var out []float64

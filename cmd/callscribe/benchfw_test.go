@@ -35,7 +35,7 @@ func TestFWJobsTranslateTheEngineFlags(t *testing.T) {
 	for _, c := range []struct {
 		t, inc float64
 		want   []float64
-	}{{0, 0.2, []float64{0, 0.2, 0.4, 0.6, 0.8, 1}}, {0, 0, []float64{0}}, {0.5, 0.25, []float64{0.5, 0.75, 1}}, {0.3, -1, []float64{0.3}}} {
+	}{{0, 0.2, []float64{0, 0.2, 0.4, 0.6, 0.8, 1}}, {0, 0, []float64{0}}, {0.5, 0.25, []float64{0.5, 0.75, 1}}, {0.3, -1, []float64{0.3}}, {1.2, 0.2, []float64{1.2}}} {
 		got := fwTemperatures(c.t, c.inc)
 		if len(got) != len(c.want) {
 			t.Errorf("fwTemperatures(%v, %v) = %v, want %v", c.t, c.inc, got, c.want)
