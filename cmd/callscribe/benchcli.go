@@ -131,6 +131,17 @@ func runWhisperCLI(ctx context.Context, cli, model string, ef *engineFlags, cfg 
 		r.ModelLoad = max(r.ModelLoad, l)
 	}
 	r.WallSeconds = (wall - r.ModelLoad).Seconds()
+	if err := r.score(corpus, plain, outDir, "whisper-cli"); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// score sets a peer's realtime factor from its wall time, and its word
+// error rate from the NNNN.txt files it left in outDir (NNNN the corpus
+// index), through the same normaliser as callscribe's own: one scale for
+// every engine.
+func (r *cliRun) score(corpus []benchFile, plain map[string]plainCopy, outDir, peer string) error {
 	var audioSec float64
 	var errsN, words int
 	for i, f := range corpus {
@@ -140,7 +151,7 @@ func runWhisperCLI(ctx context.Context, cli, model string, ef *engineFlags, cfg 
 		}
 		txt, err := os.ReadFile(filepath.Join(outDir, fmt.Sprintf("%04d.txt", i)))
 		if err != nil {
-			return nil, fmt.Errorf("whisper-cli output for %s: %w", f.Path, err)
+			return fmt.Errorf("%s output for %s: %w", peer, f.Path, err)
 		}
 		e, w := transcribe.WordErrors(f.Reference, string(txt))
 		errsN, words = errsN+e, words+w
@@ -152,7 +163,7 @@ func runWhisperCLI(ctx context.Context, cli, model string, ef *engineFlags, cfg 
 		wer := float64(errsN) / float64(words)
 		r.WER, r.WERWords = &wer, words
 	}
-	return r, nil
+	return nil
 }
 
 func lastLines(s string, n int) string {

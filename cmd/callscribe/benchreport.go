@@ -26,6 +26,8 @@ type benchReport struct {
 	Files        int              `json:"files"`
 	AudioSeconds float64          `json:"audio_seconds"`
 	Runs         []benchRun       `json:"runs"`
+	// FasterWhisperSkipped says why --compare ran no faster-whisper.
+	FasterWhisperSkipped string `json:"faster_whisper_skipped,omitempty"`
 }
 
 func benchDevices() []whisper.Device { return whisper.Devices() }
@@ -63,23 +65,28 @@ func (r *benchReport) writeText(w io.Writer) error {
 		fmt.Fprintf(w, "device: %s (%s: %s%s)\n", d.Name, d.Type, d.Description, mem)
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "workers\tthreads\trealtime x\tcalls/h\tp50\tp95\tpeak RSS\tWER\twhisper-cli x\tcli WER\tratio\t")
+	fmt.Fprintln(tw, "workers\tthreads\trealtime x\tcalls/h\tp50\tp95\tpeak RSS\tWER\twhisper-cli x\tcli WER\tratio\tfw x\tfw WER\tratio fw\t")
 	for _, run := range r.Runs {
 		cliX, cliWER, ratio := "-", "-", "-"
 		if c := run.WhisperCLI; c != nil {
 			cliX, cliWER, ratio = fmt.Sprintf("%.2f", c.RTF), pct(c.WER), fmt.Sprintf("%.3f", run.RatioToCLI)
 		}
+		fwX, fwWER, ratioFW := "-", "-", "-"
+		if f := run.FW; f != nil {
+			fwX, fwWER, ratioFW = fmt.Sprintf("%.2f", f.RTF), pct(f.WER), fmt.Sprintf("%.3f", run.RatioToFW)
+		}
 		mark := ""
 		if run.Best && len(r.Runs) > 1 {
 			mark = " <- best"
 		}
-		fmt.Fprintf(tw, "%d\t%d\t%.2f\t%.0f\t%s\t%s\t%.0f MiB\t%s\t%s\t%s\t%s\t%s\n", run.Config.Workers, run.Config.Threads,
+		fmt.Fprintf(tw, "%d\t%d\t%.2f\t%.0f\t%s\t%s\t%.0f MiB\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", run.Config.Workers, run.Config.Threads,
 			run.RTF, run.CallsPerHour, secs(run.LatencyP50), secs(run.LatencyP95), float64(run.PeakRSS)/(1<<20),
-			pct(run.WER), cliX, cliWER, ratio, mark)
+			pct(run.WER), cliX, cliWER, ratio, fwX, fwWER, ratioFW, mark)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	r.writeFWNote(w)
 	if b := r.best(); b != nil {
 		fmt.Fprintf(w, "\nbest: workers=%d threads=%d; model load %s; failed calls %d\n", b.Config.Workers, b.Config.Threads, secs(b.ModelLoad), b.Failed)
 		fmt.Fprintf(w, "mean per call (ms):")
@@ -94,6 +101,20 @@ func (r *benchReport) writeText(w io.Writer) error {
 		fmt.Fprintf(w, "\nnats overhead per call: p50 %.1f ms, p99 %.1f ms\n", ms(b.OverheadP50), ms(b.OverheadP99))
 	}
 	return nil
+}
+
+// writeFWNote says which faster-whisper ran, or why none did.
+func (r *benchReport) writeFWNote(w io.Writer) {
+	if r.FasterWhisperSkipped != "" {
+		fmt.Fprintf(w, "faster-whisper: not run: %s\n", r.FasterWhisperSkipped)
+		return
+	}
+	for _, run := range r.Runs {
+		if f := run.FW; f != nil {
+			fmt.Fprintf(w, "faster-whisper: %s, compute type %s, cpu; model load %s\n", f.Version, f.ComputeType, secs(f.ModelLoad))
+			return
+		}
+	}
 }
 
 func pct(p *float64) string {
