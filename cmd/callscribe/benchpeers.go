@@ -14,6 +14,10 @@ type benchPeers struct {
 	fwPython  string // "": faster-whisper not run
 	fwCompute string
 	fwFolder  string // -faster-whisper-model
+	fwModel   string // the model whose checkpoint faster-whisper runs
+	// fwRuns are faster-whisper's results by configuration: the same for
+	// every weight form whisper.cpp runs, so measured once.
+	fwRuns map[benchConfig]*fwRun
 	// fwSkipped says why faster-whisper was not run, for the report.
 	fwSkipped string
 
@@ -36,7 +40,7 @@ func (p *benchPeers) prepare(ef *engineFlags, corpus []benchFile) error {
 		p.fwSkipped = "no faster-whisper venv (scripts/fasterwhisper.sh makes one; or give -faster-whisper PYTHON)"
 		return nil
 	}
-	p.fwCheckpoint, p.fwSkipped, err = fwCheckpoint(ef.model, p.fwFolder, dir)
+	p.fwCheckpoint, p.fwSkipped, err = fwCheckpoint(p.fwModel, p.fwFolder, dir)
 	return err
 }
 
@@ -59,13 +63,19 @@ func (p *benchPeers) compare(ctx context.Context, run *benchRun, ef *engineFlags
 	if p.fwCheckpoint == "" {
 		return nil
 	}
-	dir, err := os.MkdirTemp(p.dir, "fw-")
-	if err != nil {
-		return err
-	}
-	fr, err := runFasterWhisper(ctx, p.fwPython, p.fwCheckpoint, p.fwCompute, ef, cfg, corpus, p.plain, dir, progress)
-	if err != nil {
-		return fmt.Errorf("faster-whisper: %w", err)
+	fr := p.fwRuns[cfg]
+	if fr == nil {
+		dir, err := os.MkdirTemp(p.dir, "fw-")
+		if err != nil {
+			return err
+		}
+		if fr, err = runFasterWhisper(ctx, p.fwPython, p.fwCheckpoint, p.fwCompute, ef, cfg, corpus, p.plain, dir, progress); err != nil {
+			return fmt.Errorf("faster-whisper: %w", err)
+		}
+		if p.fwRuns == nil {
+			p.fwRuns = map[benchConfig]*fwRun{}
+		}
+		p.fwRuns[cfg] = fr
 	}
 	run.FW = fr
 	if fr.RTF > 0 {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/mattn/go-isatty"
 
+	"github.com/callscribe/callscribe/models"
 	"github.com/callscribe/callscribe/transcribe/whisper"
 )
 
@@ -26,21 +27,18 @@ type benchReport struct {
 	Files        int              `json:"files"`
 	AudioSeconds float64          `json:"audio_seconds"`
 	Runs         []benchRun       `json:"runs"`
+	// Source is the model asked for when -weights ran its other forms.
+	Source string `json:"source,omitempty"`
 	// FasterWhisperSkipped says why --compare ran no faster-whisper.
 	FasterWhisperSkipped string `json:"faster_whisper_skipped,omitempty"`
 }
 
 func benchDevices() []whisper.Device { return whisper.Devices() }
 
-// markBest flags the configuration with the highest throughput.
+// markBest flags the configuration with the highest throughput at the f16
+// model's accuracy (bestIndex).
 func (r *benchReport) markBest() {
-	best := -1
-	for i, run := range r.Runs {
-		if run.Failed == 0 && (best < 0 || run.RTF > r.Runs[best].RTF) {
-			best = i
-		}
-	}
-	if best >= 0 {
+	if best := bestIndex(r.Runs); best >= 0 {
 		r.Runs[best].Best = true
 	}
 }
@@ -65,7 +63,7 @@ func (r *benchReport) writeText(w io.Writer) error {
 		fmt.Fprintf(w, "device: %s (%s: %s%s)\n", d.Name, d.Type, d.Description, mem)
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "workers\tthreads\trealtime x\tcalls/h\tp50\tp95\tpeak RSS\tWER\twhisper-cli x\tcli WER\tratio\tfw x\tfw WER\tratio fw\t")
+	fmt.Fprintln(tw, "weights\tworkers\tthreads\trealtime x\tcalls/h\tp50\tp95\tpeak RSS\tWER\twhisper-cli x\tcli WER\tratio\tfw x\tfw WER\tratio fw\t")
 	for _, run := range r.Runs {
 		cliX, cliWER, ratio := "-", "-", "-"
 		if c := run.WhisperCLI; c != nil {
@@ -79,7 +77,11 @@ func (r *benchReport) writeText(w io.Writer) error {
 		if run.Best && len(r.Runs) > 1 {
 			mark = " <- best"
 		}
-		fmt.Fprintf(tw, "%d\t%d\t%.2f\t%.0f\t%s\t%s\t%.0f MiB\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", run.Config.Workers, run.Config.Threads,
+		weights := run.Weights
+		if weights == "" {
+			weights = "as given"
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.2f\t%.0f\t%s\t%s\t%.0f MiB\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", weights, run.Config.Workers, run.Config.Threads,
 			run.RTF, run.CallsPerHour, secs(run.LatencyP50), secs(run.LatencyP95), float64(run.PeakRSS)/(1<<20),
 			pct(run.WER), cliX, cliWER, ratio, fwX, fwWER, ratioFW, mark)
 	}
@@ -88,7 +90,7 @@ func (r *benchReport) writeText(w io.Writer) error {
 	}
 	r.writeFWNote(w)
 	if b := r.best(); b != nil {
-		fmt.Fprintf(w, "\nbest: workers=%d threads=%d; model load %s; failed calls %d\n", b.Config.Workers, b.Config.Threads, secs(b.ModelLoad), b.Failed)
+		fmt.Fprintf(w, "\nbest: %s workers=%d threads=%d; model load %s; failed calls %d\n", filepath.Base(b.ModelPath), b.Config.Workers, b.Config.Threads, secs(b.ModelLoad), b.Failed)
 		fmt.Fprintf(w, "mean per call (ms):")
 		keys := make([]string, 0, len(b.Stages))
 		for k := range b.Stages {
@@ -128,9 +130,13 @@ func secs(d time.Duration) string { return fmt.Sprintf("%.2fs", d.Seconds()) }
 func ms(d time.Duration) float64  { return float64(d) / float64(time.Millisecond) }
 
 // savedBest is what a sweep leaves for serve: the best configuration for
-// this host and model.
+// this host and model, and with -weights the best form of the model.
 type savedBest struct {
-	Model   string      `json:"model"`
+	Model string `json:"model"`
+	// Source is the model the sweep was asked for; serve given that model
+	// by default (no -model) runs Model instead, the best at equal WER.
+	Source  string      `json:"source,omitempty"`
+	Weights string      `json:"weights,omitempty"`
 	Cores   int         `json:"cores"`
 	GPU     bool        `json:"gpu"`
 	Config  benchConfig `json:"config"`
@@ -149,12 +155,32 @@ func saveBest(dataDir string, r *benchReport) error {
 	if err := os.MkdirAll(dataDir, 0o755); err != nil {
 		return err
 	}
-	data, err := json.MarshalIndent(savedBest{Model: filepath.Base(b.ModelPath), Cores: r.Cores, GPU: r.GPU, Config: b.Config,
+	data, err := json.MarshalIndent(savedBest{Model: filepath.Base(b.ModelPath), Source: r.Source, Weights: b.Weights,
+		Cores: r.Cores, GPU: r.GPU, Config: b.Config,
 		RTF: b.RTF, Date: r.Date, Comment: "written by callscribe bench --sweep; serve uses it when workers and threads are not given"}, "", "  ")
 	if err != nil {
 		return err
 	}
 	return os.WriteFile(bestPath(dataDir), data, 0o644)
+}
+
+// chooseModel is the model serve runs when the operator did not name one:
+// the form of model the last sweep found fastest at equal WER (-weights),
+// when that sweep was of model on this host and the file is still there.
+func chooseModel(dataDir, model string, cores int, gpu bool) (string, string) {
+	data, err := os.ReadFile(bestPath(dataDir))
+	if err != nil {
+		return model, ""
+	}
+	var b savedBest
+	if json.Unmarshal(data, &b) != nil || b.Source != model || b.Cores != cores || b.GPU != gpu || b.Weights == "" || b.Weights == weightsF16 {
+		return model, ""
+	}
+	name := strings.TrimSuffix(strings.TrimPrefix(b.Model, "ggml-"), ".bin")
+	if _, err := models.ResolveFromOS(name); err != nil {
+		return model, ""
+	}
+	return name, fmt.Sprintf("the sweep of %s found %s fastest at %s's accuracy (%.1fx realtime)", b.Date.Format("2006-01-02"), b.Weights, model, b.RTF)
 }
 
 // chooseWorkers picks serve's workers and threads when the operator gave

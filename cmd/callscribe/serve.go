@@ -136,6 +136,12 @@ type serveConfig struct {
 func serveWithWorkers(ctx context.Context, fs *flag.FlagSet, ef *engineFlags, sc serveConfig) error {
 	plan, rf, logger := sc.plan, sc.retention, sc.log
 	workers := &plan.workers
+	if !flagSet(fs, "model") {
+		if m, why := chooseModel(plan.data, ef.model, runtime.NumCPU(), ef.gpu); m != ef.model {
+			logger.Info().Str("model", m).Str("why", why).Msg("chose the model")
+			ef.model = m
+		}
+	}
 	modelPath, err := models.ResolveFromOS(ef.model)
 	if err != nil {
 		return err
