@@ -17,13 +17,13 @@ import (
 
 // Names on the NATS server.
 const (
-	BucketReview     = "REVIEW"
-	StreamRecords    = "RECORDS"
+	BucketReview  = "REVIEW"
+	StreamRecords = "RECORDS"
 	// StreamOutcomes keeps the reviewer decisions of calls the retention
 	// period has ended, content-free (Outcome), so that accuracy
 	// monitoring outlives the calls it was measured on.
-	StreamOutcomes  = "OUTCOMES"
-	SubjectOutcomes = "review.outcomes"
+	StreamOutcomes   = "OUTCOMES"
+	SubjectOutcomes  = "review.outcomes"
 	ConsumerReview   = "review"
 	subjectConfirmed = "records.confirmed."
 )
@@ -95,12 +95,12 @@ var (
 
 // Store keeps review items in the REVIEW bucket.
 type Store struct {
-	c       *pipeline.Client
+	c        *pipeline.Client
 	kv       Items
 	records  Records
 	outcomes OutcomeLog
 	cfg      Config
-	log     zerolog.Logger
+	log      zerolog.Logger
 }
 
 // Open returns a Store on the REVIEW bucket and RECORDS stream, creating
