@@ -24,6 +24,11 @@ type Options struct {
 	Temperature       float32 // starting temperature
 	TemperatureInc    float32 // fallback increment when decoding fails thresholds; 0 disables
 	NoSpeechThreshold float32 // segments above this no-speech probability are dropped
+	// VADModel is a Silero VAD model file (ggml, `callscribe models
+	// fetch-vad`): whisper.cpp then transcribes only the stretches it
+	// hears speech in, and maps timestamps back to the recording. Empty:
+	// the whole recording is transcribed.
+	VADModel string
 }
 
 // Transcript is what one recording said, segment by segment.

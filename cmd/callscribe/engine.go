@@ -3,6 +3,8 @@ package main
 import (
 	"flag"
 	"fmt"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
@@ -35,6 +37,8 @@ type engineFlags struct {
 	flashAttn      bool
 	confirmPrompt  string
 	speakers       string
+	vad            string // -vad as given
+	vadPath        string // resolved by openEngine
 }
 
 // defaultConfirmPrompt is the line's greeting: context that helps Whisper
@@ -57,6 +61,7 @@ func (f *engineFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.gpu, "gpu", false, "use a GPU backend when ggml has one (Debian: libggml0-backend-cuda or -vulkan)")
 	fs.IntVar(&f.gpuDevice, "gpu-device", 0, "which GPU to use when there are several")
 	fs.BoolVar(&f.flashAttn, "flash-attn", true, "use flash attention (whisper.cpp's default; -flash-attn=false turns it off)")
+	fs.StringVar(&f.vad, "vad", "", "voice activity detection before Whisper: \"silero\" (the model `callscribe models fetch-vad` makes) or a path to a ggml Silero VAD model; only the stretches with speech are transcribed, timestamps stay those of the recording; empty: off")
 	fs.StringVar(&f.speakers, "channel-speakers", strings.Join(process.DefaultSpeakers, ","), "speakers on a two-channel recording's channels, left first, unless the call's metadata names them (channel_speakers); each channel is transcribed on its own")
 	fs.StringVar(&f.confirmPrompt, "confirm-prompt", defaultConfirmPrompt, "before a call is labelled administrative (and so deleted after 4 weeks), or uncertain only on weak words, transcribe it a second time with this initial prompt: clinical evidence there makes it clinical; a weak-word call whose second transcript is clearly administrative becomes administrative; empty: no second transcription")
 }
@@ -70,6 +75,7 @@ func (f *engineFlags) options() transcribe.Options {
 		Temperature:       float32(f.temperature),
 		TemperatureInc:    float32(f.temperatureInc),
 		NoSpeechThreshold: float32(f.noSpeech),
+		VADModel:          f.vadPath,
 	}
 }
 
@@ -109,6 +115,9 @@ func (f *engineFlags) openEngine(instances int, logger *zerolog.Logger) (*whispe
 	if err != nil {
 		return nil, err
 	}
+	if f.vadPath, err = resolveVAD(f.vad); err != nil {
+		return nil, err
+	}
 	return whisper.Open(whisper.Config{
 		ModelPath: path, Instances: instances,
 		GPU: f.gpu, GPUDevice: f.gpuDevice, NoFlashAttention: !f.flashAttn,
@@ -126,4 +135,25 @@ func (f *engineFlags) classifier() (*classify.Classifier, error) {
 		return nil, fmt.Errorf("rules %s: %w", f.rules, err)
 	}
 	return c, nil
+}
+
+// resolveVAD finds the VAD model -vad names: "silero" is the converted
+// model in the model cache. A missing file is an error now, not a failed
+// transcription per call later.
+func resolveVAD(v string) (string, error) {
+	if v == "" {
+		return "", nil
+	}
+	path := v
+	if v == "silero" {
+		cache, err := models.CacheDir()
+		if err != nil {
+			return "", err
+		}
+		path = filepath.Join(cache, models.SileroVAD().FileName())
+	}
+	if _, err := os.Stat(path); err != nil {
+		return "", fmt.Errorf("-vad %s: %w (callscribe models fetch-vad makes the Silero model)", v, err)
+	}
+	return path, nil
 }

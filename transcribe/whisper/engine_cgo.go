@@ -287,6 +287,9 @@ func (e *Engine) transcribeOn(ctx context.Context, wctx *whisperc.Context, a *tr
 	if err != nil {
 		return err
 	}
+	if cp := (*C.struct_whisper_full_params)(unsafe.Pointer(&params)); cp.vad_model_path != nil {
+		defer C.free(unsafe.Pointer(cp.vad_model_path)) // SetVADModelPath's C string
+	}
 	cctx := (*C.struct_whisper_context)(unsafe.Pointer(wctx))
 	C.whisper_reset_timings(cctx)
 	start := time.Now()
@@ -352,6 +355,12 @@ func (e *Engine) params(wctx *whisperc.Context, opts transcribe.Options) (whispe
 	p.SetTemperatureFallback(opts.TemperatureInc)
 	if opts.InitialPrompt != "" {
 		p.SetInitialPrompt(opts.InitialPrompt)
+	}
+	if opts.VADModel != "" {
+		// whisper.cpp's defaults otherwise (threshold 0.5, 250 ms of
+		// speech, 100 ms of silence, 30 ms padding).
+		p.SetVAD(true)
+		p.SetVADModelPath(opts.VADModel)
 	}
 	p.SetTokenTimestamps(true)
 	p.SetPrintProgress(false)
