@@ -52,7 +52,7 @@ func cmdModels(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	sub, ok := subs[args[0]]
 	if !ok {
-		return usageError{fmt.Errorf("unknown subcommand %q (want list, verify, download, import, fetch-pypi or quantize)", args[0])}
+		return usageError{fmt.Errorf("unknown subcommand %q (want list, verify, download, import, fetch-pypi, fetch-vad or quantize)", args[0])}
 	}
 	return sub.run(ctx, args[1:], stdout)
 }
