@@ -60,7 +60,7 @@ func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return usageError{err}
 	}
-	variants, err := weightVariants(ef.model, weights)
+	variants, err := weightVariants(ef.model, weights, flagSet(fs, "weights"))
 	if err != nil {
 		return err
 	}

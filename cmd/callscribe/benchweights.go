@@ -49,8 +49,9 @@ func parseWeights(s string, sweep bool) ([]string, error) {
 // weightVariants resolves the model in each weight format, writing a
 // quantised copy into the model cache when there is none yet (seconds;
 // the file is what `models quantize` would write). A model that is itself
-// quantised has no other forms.
-func weightVariants(model string, weights []string) ([]weightVariant, error) {
+// quantised has no other forms: with forms named (explicit) that is an
+// error, with -sweep's default it is run as it is.
+func weightVariants(model string, weights []string, explicit bool) ([]weightVariant, error) {
 	if len(weights) == 0 {
 		return []weightVariant{{Model: model}}, nil
 	}
@@ -67,6 +68,9 @@ func weightVariants(model string, weights []string) ([]weightVariant, error) {
 		return nil, err
 	}
 	if info.Weights != "f16" && info.Weights != "f32" {
+		if !explicit {
+			return []weightVariant{{Weights: info.Weights, Model: src}}, nil
+		}
 		return nil, fmt.Errorf("-weights: %s is already %s; name the f16 model", src, info.Weights)
 	}
 	name := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(src), "ggml-"), ".bin")
