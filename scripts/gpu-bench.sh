@@ -19,7 +19,7 @@
 # and distribution do not matter; the engine finds ggml's backends beside
 # libggml (transcribe/whisper).
 #
-# The bundle is split into parts of at most 60 MiB (.gpu/part1, part2...):
+# The bundle is split into parts of at most 50 MiB (.gpu/part1, part2...):
 # carry one part per call ("carry": [".gpu/part1"]), each call starting
 # with `scripts/gpu-bench.sh stage`, which keeps it in /tmp/callscribe-gpu
 # on the warm machine; the last call then runs `scripts/gpu-bench.sh run`.
@@ -31,7 +31,7 @@ cd "$(dirname "$0")/.."
 here=$(pwd)
 cmd=${1:-}
 stage=${CALLSCRIBE_GPU_STAGE:-/tmp/callscribe-gpu}
-part_mib=60
+part_mib=50
 
 pack() {
   local model=${1:-base-q8_0}
@@ -46,12 +46,16 @@ pack() {
   mkdir -p "$b/lib/ggml" "$b/models" "$b/calls"
   cp bin/callscribe "$b/"
   strip "$b/callscribe" 2>/dev/null || true
+  # build.sh's rpath names the root's folders, searched before
+  # --library-path: removed, so that the bundle's own copies are used here
+  # as there (selftest then proves the bundle complete).
+  CALLSCRIBE_EXTRA_BINDS=$(dirname "$b") scripts/insid.sh patchelf --remove-rpath "$b/callscribe"
   cp -L "$lib"/ld-linux*.so.* "$b/lib/"
   cp -rL "$lib/ggml/backends0" "$b/lib/ggml/"
   # Every library the binary and the backends load, resolved in the root.
   local objs=("$b/callscribe" "$b"/lib/ggml/backends0/*.so)
   for o in "${objs[@]}"; do
-    scripts/insid.sh ldd "$o" 2>/dev/null | awk '/=> \//{print $3}'
+    CALLSCRIBE_EXTRA_BINDS=$(dirname "$b") scripts/insid.sh ldd "$o" | awk '/=> \//{print $3}'
   done | sort -u | while read -r so; do cp -L "$root$so" "$b/lib/" 2>/dev/null || cp -L "$so" "$b/lib/"; done
   [ -e "$lib/libvulkan.so.1" ] && cp -L "$lib/libvulkan.so.1" "$b/lib/"
   ls "$b/lib/ggml/backends0" | grep -q vulkan || echo "gpu-bench: warning: no Vulkan backend in the root ($CALLSCRIBE_SID_EXTRA); the GPU will not be used" >&2
@@ -100,7 +104,7 @@ run() {
   # The bundle carries one (quantised) form, which the sweep runs as it is;
   # GPU memory per worker is the rise in memory.used per added worker, read
   # from the samples.
-  "${cs[@]}" bench $gpu -sweep -model "$model" -files "$b/calls" -confirm-prompt "" \
+  "${cs[@]}" bench $gpu -sweep -model "$model" -files "$b/calls" -limit "${CALLSCRIBE_GPU_LIMIT:-0}" -confirm-prompt "" \
     -data "$out/data" -json >"$out/bench.json"
   [ -n "${smi:-}" ] && kill "$smi" 2>/dev/null || true
   python3 - "$out/bench.json" <<'EOF' || cat "$out/bench.json"
@@ -122,9 +126,10 @@ pack) shift; pack "$@" ;;
 stage) stage_parts ;;
 run) run --gpu ;;
 selftest)
-  # As on the GPU host, without the GPU: the bundle alone must run.
+  # As on the GPU host, without the GPU: the bundle alone must run (two
+  # calls are enough to show that).
   rm -rf "$stage"
-  CALLSCRIBE_GPU_STAGE=$stage run ""
+  CALLSCRIBE_GPU_LIMIT=${CALLSCRIBE_GPU_LIMIT:-2} run ""
   ;;
 *)
   sed -n '2,8p' "$0" >&2
