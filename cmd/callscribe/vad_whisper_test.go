@@ -24,7 +24,7 @@ func TestTranscribeWithVADKeepsRecordingTime(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(cache, models.SileroVAD().FileName())); err != nil {
-		testenvMissing(t, "VAD model missing (scripts/testmodel.sh runs models fetch-vad): %v", err)
+		testenv.Missing(t, "VAD model missing (scripts/testmodel.sh runs models fetch-vad): %v", err)
 	}
 	f, err := os.Open(testenv.Shared(t, "speech/jfk/jfk.wav"))
 	if err != nil {
@@ -65,13 +65,4 @@ func TestTranscribeWithVADKeepsRecordingTime(t *testing.T) {
 	if code, _, stderr := runCLI(t, "transcribe", "-model", model, "-vad", filepath.Join(t.TempDir(), "none.bin"), padded); code == 0 || !strings.Contains(stderr, "fetch-vad") {
 		t.Errorf("a missing VAD model: exit %d, %s", code, stderr)
 	}
-}
-
-// testenvMissing skips, or fails under CI, as testenv does for its pieces.
-func testenvMissing(t *testing.T, format string, args ...any) {
-	t.Helper()
-	if os.Getenv("CI") != "" {
-		t.Fatalf(format, args...)
-	}
-	t.Skipf(format, args...)
 }

@@ -29,7 +29,7 @@ func Model(t testing.TB) string {
 		p = filepath.Join(dir, "ggml-"+ModelName+".bin")
 	}
 	if _, err := os.Stat(p); err != nil {
-		missing(t, "test model missing (run scripts/testmodel.sh): %v", err)
+		Missing(t, "test model missing (run scripts/testmodel.sh): %v", err)
 	}
 	return p
 }
@@ -41,12 +41,13 @@ func Shared(t testing.TB, rel string) string {
 	_, file, _, _ := runtime.Caller(0)
 	p := filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", rel)
 	if _, err := os.Stat(p); err != nil {
-		missing(t, "shared test data missing: %v", err)
+		Missing(t, "shared test data missing: %v", err)
 	}
 	return p
 }
 
-func missing(t testing.TB, format string, args ...any) {
+// Missing skips the test for want of a piece, or fails it under CI.
+func Missing(t testing.TB, format string, args ...any) {
 	t.Helper()
 	if os.Getenv("CI") != "" {
 		t.Fatalf(format, args...)
@@ -63,7 +64,7 @@ func FHIR(t testing.TB) string {
 	t.Helper()
 	u := os.Getenv("CALLSCRIBE_TEST_FHIR")
 	if u == "" {
-		missing(t, "no FHIR server: set CALLSCRIBE_TEST_FHIR (export CALLSCRIBE_TEST_FHIR=$(scripts/hapi.sh start))")
+		Missing(t, "no FHIR server: set CALLSCRIBE_TEST_FHIR (export CALLSCRIBE_TEST_FHIR=$(scripts/hapi.sh start))")
 	}
 	return u
 }

@@ -12,7 +12,7 @@ func Tool(t testing.TB, name string) string {
 	t.Helper()
 	p, err := exec.LookPath(name)
 	if err != nil {
-		missing(t, "%s not installed (scripts/prereqs.sh installs it): %v", name, err)
+		Missing(t, "%s not installed (scripts/prereqs.sh installs it): %v", name, err)
 	}
 	return p
 }
