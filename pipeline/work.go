@@ -48,7 +48,7 @@ func (w *worker) work(runCtx, procCtx context.Context, d *delivery, meta CallMet
 	stages := startStages(StageReading, func(s Stage) { w.recordStage(runCtx, d, attempt, s) })
 	defer stages.stop()
 
-	audio, err := w.c.Recording(procCtx, d.id)
+	audio, err := w.recording(procCtx, d.id)
 	if errors.Is(err, ErrNotFound) {
 		if in, ierr := w.c.Intake(procCtx, d.id); ierr == nil && in.RecordingDigest != "" && d.attempt < w.MaxDeliver {
 			// The recorder stored it: on a cluster a replica that has not
@@ -139,4 +139,23 @@ func recordingSize(r io.Reader) (uint64, bool) {
 		return 0, false
 	}
 	return info.Size, true
+}
+
+// recording reads the call's audio. On a cluster a read can reach a
+// replica that has not caught up with the recorder's write (milliseconds
+// behind), and both the recording and its intake then look absent: the
+// attack suite's 3-node run saw a valid call dead-lettered so. "Not found"
+// is therefore asked again a few times, a quarter second apart, before it
+// is believed; a recording that is really missing costs under a second.
+func (w *worker) recording(ctx context.Context, id string) (io.ReadCloser, error) {
+	audio, err := w.c.Recording(ctx, id)
+	for i := 0; i < 3 && errors.Is(err, ErrNotFound); i++ {
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(250 * time.Millisecond):
+		}
+		audio, err = w.c.Recording(ctx, id)
+	}
+	return audio, err
 }
