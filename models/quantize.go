@@ -2,7 +2,6 @@ package models
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -205,6 +204,3 @@ func blockQ5_1(dst []byte, x []float32) {
 	}
 	binary.LittleEndian.PutUint32(dst[4:], qh)
 }
-
-// ErrUnknownQuantType is returned for a type Quantize cannot write.
-var ErrUnknownQuantType = errors.New("unknown quantisation type")
