@@ -158,6 +158,11 @@ func PyPISources() []PyPISource {
 			Quantized: map[string]FileSum{
 				"q8_0": {"7b1aacf11fd3401eb660909662f652fe02ef08d0c4aec52255b4a41a8e9c85bf", 81768585},
 				"q5_1": {"158917c00ff387895592b11a5a48cdfcb23dd4bef252f0633c3080479aec7e07", 59707625},
+				// The K-quants as Debian's whisper-quantize (1.9.5) wrote
+				// them; ours are byte for byte the same.
+				"q6_k": {"59e8ac3cbddcab3b680d77c7d9aad0b0017812132d0e3e48d8d53d528deea0bd", 64671341},
+				"q5_k": {"7be7d500957257f8749fc353589d5a63f97e5aabb0785f1b32df68920b03b499", 55295433},
+				"q4_k": {"1bf1b7ff5e819bd440cc9bf28c5ccbe83dd159da5ccc22adafce716ee80c9fb5", 46471049},
 			},
 		},
 	}

@@ -2,6 +2,7 @@ package models
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -20,22 +21,35 @@ import (
 // compares them); doing it here keeps `models quantize` a plain Go
 // command that needs no whisper.cpp tools on the host.
 
-// QuantTypes are the formats Quantize writes.
-var QuantTypes = []string{"q8_0", "q5_1"}
+// QuantTypes are the formats Quantize writes. The K-quants (q6_k, q5_k,
+// q4_k; see quantk.go) need rows of whole 256-weight blocks: base and
+// larger models, not tiny (384).
+var QuantTypes = []string{"q8_0", "q6_k", "q5_k", "q5_1", "q4_k"}
+
+// ErrBlockRows is returned when a model's weight rows are not whole blocks
+// of the format (the K-quants' 256 weights against tiny's 384).
+var ErrBlockRows = errors.New("rows are not whole blocks of the format")
 
 // quantFormat is one block format.
 type quantFormat struct {
 	typ   ggmlType
 	ftype int32 // the header's GGML_FTYPE_MOSTLY_*
+	n     int   // weights per block
 	block func(dst []byte, x []float32)
 }
 
 func quantFormatFor(name string) (quantFormat, bool) {
 	switch name {
 	case "q8_0":
-		return quantFormat{typ: 8, ftype: 7, block: blockQ8_0}, true
+		return quantFormat{typ: 8, ftype: 7, n: 32, block: blockQ8_0}, true
 	case "q5_1":
-		return quantFormat{typ: 7, ftype: 9, block: blockQ5_1}, true
+		return quantFormat{typ: 7, ftype: 9, n: 32, block: blockQ5_1}, true
+	case "q4_k":
+		return quantFormat{typ: 12, ftype: 12, n: qkK, block: blockQ4K}, true
+	case "q5_k":
+		return quantFormat{typ: 13, ftype: 13, n: qkK, block: blockQ5K}, true
+	case "q6_k":
+		return quantFormat{typ: 14, ftype: 14, n: qkK, block: blockQ6K}, true
 	}
 	return quantFormat{}, false
 }
@@ -119,8 +133,11 @@ func quantizeTo(in *os.File, out io.Writer, qf quantFormat) error {
 		}
 		typ, data := t.Type, raw
 		if len(t.Ne) == 2 && !slices.Contains(quantSkip, t.Name) && (t.Type == ggmlF16 || t.Type == ggmlF32) {
-			if t.Ne[0]%32 != 0 {
-				return fmt.Errorf("tensor %s: rows of %d weights are not whole 32-weight blocks", t.Name, t.Ne[0])
+			// whisper-quantize quantises such a tensor as one flat run of
+			// blocks, and whisper.cpp then refuses the file ("has wrong
+			// size"); refusing here says why.
+			if t.Ne[0]%int64(qf.n) != 0 {
+				return fmt.Errorf("tensor %s: rows of %d weights are not whole %d-weight blocks: %w", t.Name, t.Ne[0], qf.n, ErrBlockRows)
 			}
 			typ, data = qf.typ, quantizeRows(widen(t.Type, raw), qf)
 		}
@@ -152,9 +169,10 @@ func widen(t ggmlType, raw []byte) []float32 {
 // quantizeRows quantises x block by block.
 func quantizeRows(x []float32, qf quantFormat) []byte {
 	_, size, _ := ggmlTypeSize(qf.typ)
-	out := make([]byte, int64(len(x)/32)*size)
-	for b := 0; b < len(x)/32; b++ {
-		qf.block(out[int64(b)*size:int64(b+1)*size], x[32*b:32*b+32])
+	n := qf.n
+	out := make([]byte, int64(len(x)/n)*size)
+	for b := 0; b < len(x)/n; b++ {
+		qf.block(out[int64(b)*size:int64(b+1)*size], x[n*b:n*b+n])
 	}
 	return out
 }

@@ -71,7 +71,7 @@ func TestQuantizeRefuses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Quantize(src, src+".q", "q4_k"); err == nil || !strings.Contains(err.Error(), "unknown type") {
+	if _, err := Quantize(src, src+".q", "q4_0"); err == nil || !strings.Contains(err.Error(), "unknown type") {
 		t.Errorf("unknown type: %v", err)
 	}
 	if _, err := Quantize(src, src+".q", "q8_0"); err == nil || !strings.Contains(err.Error(), "32-weight blocks") {

@@ -4,6 +4,7 @@ package models_test
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,6 +26,13 @@ func TestQuantizeMatchesWhisperQuantize(t *testing.T) {
 	for _, typ := range models.QuantTypes {
 		ours, theirs := filepath.Join(dir, "ours-"+typ+".bin"), filepath.Join(dir, "theirs-"+typ+".bin")
 		info, err := models.Quantize(src, ours, typ)
+		if errors.Is(err, models.ErrBlockRows) && strings.HasSuffix(typ, "_k") {
+			// tiny.en's 384-weight rows: whisper-quantize writes a file
+			// whisper.cpp refuses to load ("has wrong size"); the K-quants
+			// are compared on a wide model (quantk_whisper_test.go) and
+			// on base (below).
+			continue
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -48,6 +56,34 @@ func TestQuantizeMatchesWhisperQuantize(t *testing.T) {
 		}
 		if _, err := models.Quantize(ours, ours+".again", "q8_0"); err == nil || !strings.Contains(err.Error(), "already quantised") {
 			t.Errorf("quantising a %s model again: %v", typ, err)
+		}
+	}
+}
+
+// The K-quants of the real base model have the checksums the catalogue
+// records (whisper-quantize's files). Base is 148 MB and not what the
+// tests import, so this runs where it is in the model cache.
+func TestQuantizeBaseMatchesRecordedChecksums(t *testing.T) {
+	cache, err := models.CacheDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := filepath.Join(cache, models.FileNameFor("base"))
+	if _, err := os.Stat(src); err != nil {
+		t.Skipf("base is not in the model cache (%s): scripts/testmodel.sh base imports it", src)
+	}
+	dir := t.TempDir()
+	for _, typ := range []string{"q6_k", "q5_k", "q4_k"} {
+		out := filepath.Join(dir, typ)
+		if _, err := models.Quantize(src, out, typ); err != nil {
+			t.Fatal(err)
+		}
+		sum, err := models.FileSHA256(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, want, ok := models.LookupQuantized("base-" + typ); !ok || want.SHA256 != sum {
+			t.Errorf("base %s: sha256 %s, recorded %+v", typ, sum, want)
 		}
 	}
 }

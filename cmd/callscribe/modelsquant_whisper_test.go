@@ -24,7 +24,12 @@ func TestModelsQuantizeCLI(t *testing.T) {
 	if code != 0 || !strings.Contains(strings.ToLower(stdout), "ask not what your country") {
 		t.Fatalf("transcribe with the q8_0 model: exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	if code, _, stderr := runCLI(t, "models", "quantize", model, "q4_k"); code != 2 || !strings.Contains(stderr, "want one of q8_0, q5_1") {
+	if code, _, stderr := runCLI(t, "models", "quantize", model, "q4_0"); code != 2 || !strings.Contains(stderr, "want one of q8_0, q6_k") {
 		t.Errorf("unknown type: exit %d, %s", code, stderr)
+	}
+	// tiny.en's 384-weight rows are not whole K-quant blocks: whisper-quantize
+	// writes a file whisper.cpp cannot load; callscribe refuses and says why.
+	if code, _, stderr := runCLI(t, "models", "quantize", model, "q6_k", "-out", out+".k"); code != 1 || !strings.Contains(stderr, "not whole 256-weight blocks") {
+		t.Errorf("q6_k of tiny.en: exit %d, %s", code, stderr)
 	}
 }
