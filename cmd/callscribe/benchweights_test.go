@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/callscribe/callscribe/internal/testenv"
 )
 
 func wer(v float64) *float64 { return &v }
@@ -69,5 +71,34 @@ func TestChooseModelFollowsTheSweep(t *testing.T) {
 	}
 	if m, _ := chooseModel(dir, "base", 16, false); m != "base" {
 		t.Errorf("another host: chose %s", m)
+	}
+}
+
+// -sweep's default forms skip the K-quants for a model whose rows they do
+// not fit (tiny.en: 384 weights), and make the others in the model cache;
+// named with -weights, a form that does not fit is an error.
+func TestWeightVariantsSkipWhatDoesNotFit(t *testing.T) {
+	model := testenv.Model(t) // tiny.en, before the cache moves
+	t.Setenv("CALLSCRIBE_MODEL_CACHE", t.TempDir())
+	weights, err := parseWeights("", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vs, err := weightVariants(model, weights, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, v := range vs {
+		got = append(got, v.Weights)
+		if _, err := os.Stat(v.Model); err != nil {
+			t.Errorf("%s: %v", v.Weights, err)
+		}
+	}
+	if strings.Join(got, ",") != "f16,q8_0" {
+		t.Errorf("forms %v, want f16,q8_0", got)
+	}
+	if _, err := weightVariants(model, []string{"q6_k"}, true); err == nil || !strings.Contains(err.Error(), "256-weight blocks") {
+		t.Errorf("q6_k named for tiny.en: %v", err)
 	}
 }
