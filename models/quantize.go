@@ -222,3 +222,26 @@ func blockQ5_1(dst []byte, x []float32) {
 	}
 	binary.LittleEndian.PutUint32(dst[4:], qh)
 }
+
+// CheckQuantized compares the file at path with the checksum recorded for
+// the quantised model name ("base-q4_k"): recorded is false when there is
+// none, and a recorded checksum that differs is an error.
+func CheckQuantized(name, path string) (sum string, recorded bool, err error) {
+	sum, err = FileSHA256(path)
+	if err != nil {
+		return "", false, err
+	}
+	_, _, want, ok := LookupQuantized(name)
+	if !ok {
+		return sum, false, nil
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return "", true, err
+	}
+	if sum != want.SHA256 || fi.Size() != want.Size {
+		return sum, true, fmt.Errorf("%s: sha256 %s (%d bytes) differs from the recorded %s (%d bytes) for %s: was the source model changed?",
+			path, sum, fi.Size(), want.SHA256, want.Size, name)
+	}
+	return sum, true, nil
+}

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -236,5 +237,21 @@ func quantizeWide(t *testing.T, wide, dst, typ string) {
 	}
 	if err := out.Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// CheckQuantized holds a file to the checksum recorded for its name: a
+// different file under a recorded name is an error, an unrecorded name
+// only says so.
+func TestCheckQuantized(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "ggml-base-q4_k.bin")
+	if err := os.WriteFile(p, []byte("not the recorded file"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, recorded, err := CheckQuantized("base-q4_k", p); !recorded || err == nil || !strings.Contains(err.Error(), "differs from the recorded") {
+		t.Errorf("a different file as base-q4_k: recorded %v, %v", recorded, err)
+	}
+	if sum, recorded, err := CheckQuantized("mymodel-q4_k", p); recorded || err != nil || len(sum) != 64 {
+		t.Errorf("unrecorded name: %q %v %v", sum, recorded, err)
 	}
 }

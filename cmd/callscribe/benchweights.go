@@ -100,6 +100,9 @@ func weightVariants(model string, weights []string, explicit bool) ([]weightVari
 				}
 				return nil, err
 			}
+			if _, _, err := models.CheckQuantized(qname, path); err != nil {
+				return nil, err
+			}
 		}
 		out = append(out, weightVariant{Weights: w, Model: path})
 	}

@@ -71,16 +71,12 @@ func quantizeOne(src, dest, name, typ string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	sum, err := models.FileSHA256(dest)
+	sum, recorded, err := models.CheckQuantized(name, dest)
 	if err != nil {
 		return err
 	}
 	verdict := "no recorded checksum for " + name
-	if _, _, want, ok := models.LookupQuantized(name); ok {
-		if sum != want.SHA256 || info.Size != want.Size {
-			return fmt.Errorf("%s: sha256 %s (%d bytes) differs from the recorded %s (%d bytes): was the source model changed?",
-				dest, sum, info.Size, want.SHA256, want.Size)
-		}
+	if recorded {
 		verdict = "sha256 matches the recorded checksum"
 	}
 	fmt.Fprintf(stdout, "wrote %s\n  %s, %d tensors, %d bytes (%d MiB), sha256 %s\n  %s\n",
