@@ -153,7 +153,7 @@ func kDequant(typ string, b []byte) []float32 {
 
 // Each K-quant reproduces its input within a few steps of its code size:
 // a check of the arithmetic and bit layout that does not need whisper.cpp
-// (quantk_whisper_test.go compares whole files with whisper-quantize's).
+// (quantize_whisper_test.go compares whole files with whisper-quantize's).
 func TestKQuantBlocksRoundTrip(t *testing.T) {
 	// Largest error as a share of a super-block's largest weight.
 	tol := map[string]float64{"q6_k": 0.04, "q5_k": 0.07, "q4_k": 0.14}
