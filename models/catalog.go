@@ -2,6 +2,7 @@ package models
 
 import (
 	"path"
+	"path/filepath"
 	"strings"
 )
 
@@ -39,6 +40,12 @@ func (m Model) English() bool { return strings.Contains(m.Name, ".en") }
 // FileNameFor is the file name a model called name has: ggml-NAME.bin.
 func FileNameFor(name string) string { return "ggml-" + name + ".bin" }
 
+// NameFor is the model name of a ggml file, FileNameFor's inverse:
+// /cache/ggml-base-q4_k.bin is base-q4_k (a bare name stays as it is).
+func NameFor(path string) string {
+	return strings.TrimSuffix(strings.TrimPrefix(filepath.Base(path), "ggml-"), ".bin")
+}
+
 // Catalog lists the published models, smallest family first.
 func Catalog() []Model {
 	return []Model{
@@ -73,7 +80,7 @@ func Catalog() []Model {
 // Lookup finds a catalogue model by name ("base.en"; "ggml-base.en.bin"
 // is accepted too).
 func Lookup(name string) (Model, bool) {
-	name = strings.TrimSuffix(strings.TrimPrefix(name, "ggml-"), ".bin")
+	name = NameFor(name)
 	for _, m := range Catalog() {
 		if m.Name == name {
 			return m, true

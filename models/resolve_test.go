@@ -93,3 +93,17 @@ func TestIsPath(t *testing.T) {
 		}
 	}
 }
+
+// NameFor undoes FileNameFor, from a bare file name or a path.
+func TestNameFor(t *testing.T) {
+	for in, want := range map[string]string{
+		FileNameFor("base-q4_k"):  "base-q4_k",
+		"/cache/ggml-tiny.en.bin": "tiny.en",
+		"base.en":                 "base.en",
+		"/models/mine.bin":        "mine",
+	} {
+		if got := NameFor(in); got != want {
+			t.Errorf("NameFor(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

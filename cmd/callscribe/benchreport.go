@@ -176,7 +176,7 @@ func chooseModel(dataDir, model string, cores int, gpu bool) (string, string) {
 	if json.Unmarshal(data, &b) != nil || b.Source != model || b.Cores != cores || b.GPU != gpu || b.Weights == "" || b.Weights == weightsF16 {
 		return model, ""
 	}
-	name := strings.TrimSuffix(strings.TrimPrefix(b.Model, "ggml-"), ".bin")
+	name := models.NameFor(b.Model)
 	if _, err := models.ResolveFromOS(name); err != nil {
 		return model, ""
 	}

@@ -80,7 +80,7 @@ func weightVariants(model string, weights []string, explicit bool) ([]weightVari
 		}
 		return nil, fmt.Errorf("-weights: %s is already %s; name the f16 model", src, info.Weights)
 	}
-	name := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(src), "ggml-"), ".bin")
+	name := models.NameFor(src)
 	var out []weightVariant
 	for _, w := range weights {
 		if w == weightsF16 {

@@ -224,7 +224,7 @@ func verifyOne(ctx context.Context, target string, env models.Env) (string, erro
 		kind = "multilingual"
 	}
 	desc := fmt.Sprintf("%s: %s %s, %d+%d layers, %s, %d MiB", path, hp.SizeName(), kind, hp.NAudioLayer, hp.NTextLayer, info.Weights, info.Size>>20)
-	name := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(path), "ggml-"), ".bin")
+	name := models.NameFor(path)
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}

@@ -49,7 +49,7 @@ func modelsQuantize(ctx context.Context, args []string, stdout io.Writer) error 
 	if err != nil {
 		return err
 	}
-	name := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(src), "ggml-"), ".bin")
+	name := models.NameFor(src)
 	for _, t := range types {
 		if err := ctx.Err(); err != nil {
 			return err
